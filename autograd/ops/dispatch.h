@@ -1,0 +1,32 @@
+// Shared checks and type dispatch used by every op file in autograd/ops/.
+#pragma once
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "tensor/tensor.h"
+
+namespace nanossl {
+
+// Builds "[op] message" exceptions, the one error format of the library.
+[[noreturn]] inline void op_error(const char* op, const std::string& message) {
+  throw std::invalid_argument(std::string("[") + op + "] " + message);
+}
+
+// Throws unless `t` is defined and a floating tensor (f32/f64).
+void check_float(const char* op, const Tensor& t, const char* what = "input");
+// Throws unless all defined tensors share device and dtype with the first.
+void check_same(const char* op, std::initializer_list<const Tensor*> tensors);
+
+// Calls f(float{}) or f(double{}) by dtype, so one templated lambda covers both.
+template <class F>
+decltype(auto) dispatch_float(const char* op, DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default: op_error(op, std::string("expects f32 or f64, got ") + dtype_name(dtype));
+  }
+}
+
+}  // namespace nanossl

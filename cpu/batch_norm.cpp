@@ -1,0 +1,146 @@
+// Batch normalisation on the CPU: one channel per loop iteration, channels in
+// parallel. Statistics and gradient sums accumulate in double with two passes and
+// are saved in double, so a channel with a large mean and a small spread keeps its
+// variance; normalisation arithmetic is done in double, rounded once to T.
+// Dimensions: N batch, C channels, S spatial positions, M = N*S values per channel;
+// element (n, c, s) of x lives at x[(n*C + c)*S + s].
+#include "cpu/batch_norm.h"
+
+#include <cmath>
+
+namespace nanossl::cpu {
+
+namespace {
+
+// Below this many elements the threads cost more than they save.
+constexpr std::int64_t kParallelThreshold = 1 << 15;
+
+}  // namespace
+
+template <class T>
+void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, double* save_mean,
+                              double* save_invstd, T* running_mean, T* running_var, std::int64_t N,
+                              std::int64_t C, std::int64_t S, double momentum, double eps) {
+  const std::int64_t M = N * S;
+#pragma omp parallel for schedule(static) if (N * C * S >= kParallelThreshold)
+  for (std::int64_t c = 0; c < C; ++c) {
+    double sum = 0.0;
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* xc = x + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) sum += xc[s];
+    }
+    const double mean = sum / static_cast<double>(M);
+    double squares = 0.0;
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* xc = x + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) {
+        const double d = xc[s] - mean;
+        squares += d * d;
+      }
+    }
+    const double var = squares / static_cast<double>(M);
+    const double invstd = 1.0 / std::sqrt(var + eps);
+    save_mean[c] = mean;
+    save_invstd[c] = invstd;
+    if (running_mean != nullptr) {
+      running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
+    }
+    if (running_var != nullptr) {
+      const double unbiased = M > 1 ? squares / static_cast<double>(M - 1) : var;
+      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
+    }
+    // y = (x - mean) * (w * invstd) + b, in double: subtracting the double mean
+    // keeps the small deviations of a channel with a large mean.
+    const double w = weight != nullptr ? static_cast<double>(weight[c]) : 1.0;
+    const double b = bias != nullptr ? static_cast<double>(bias[c]) : 0.0;
+    const double scale = w * invstd;
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* xc = x + (n * C + c) * S;
+      T* yc = y + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) yc[s] = static_cast<T>((xc[s] - mean) * scale + b);
+    }
+  }
+}
+
+template <class T>
+void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, const T* running_mean,
+                             const T* running_var, T* y, double* save_mean, double* save_invstd,
+                             std::int64_t N, std::int64_t C, std::int64_t S, double eps) {
+  for (std::int64_t c = 0; c < C; ++c) {
+    save_mean[c] = running_mean[c];
+    save_invstd[c] = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
+  }
+#pragma omp parallel for collapse(2) schedule(static) if (N * C * S >= kParallelThreshold)
+  for (std::int64_t n = 0; n < N; ++n) {
+    for (std::int64_t c = 0; c < C; ++c) {
+      const double w = weight != nullptr ? static_cast<double>(weight[c]) : 1.0;
+      const double b = bias != nullptr ? static_cast<double>(bias[c]) : 0.0;
+      const double mean = save_mean[c];
+      const double scale = w * save_invstd[c];
+      const T* xc = x + (n * C + c) * S;
+      T* yc = y + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) yc[s] = static_cast<T>((xc[s] - mean) * scale + b);
+    }
+  }
+}
+
+template <class T>
+void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const double* save_mean,
+                         const double* save_invstd, T* dx, T* dweight, T* dbias, std::int64_t N,
+                         std::int64_t C, std::int64_t S, bool training) {
+  const std::int64_t M = N * S;
+#pragma omp parallel for schedule(static) if (N * C * S >= kParallelThreshold)
+  for (std::int64_t c = 0; c < C; ++c) {
+    const double mean = save_mean[c];
+    const double invstd = save_invstd[c];
+    double sum_g = 0.0;      // sum(grad_y)
+    double sum_gxhat = 0.0;  // sum(grad_y * xhat)
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* gc = grad_y + (n * C + c) * S;
+      const T* xc = x + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) {
+        sum_g += gc[s];
+        sum_gxhat += static_cast<double>(gc[s]) * ((xc[s] - mean) * invstd);
+      }
+    }
+    if (dbias != nullptr) dbias[c] = static_cast<T>(sum_g);
+    if (dweight != nullptr) dweight[c] = static_cast<T>(sum_gxhat);
+    if (dx == nullptr) continue;
+    const double w = weight != nullptr ? static_cast<double>(weight[c]) : 1.0;
+    // training: dx = w*invstd * (g - sum_g/M - xhat*sum_gxhat/M); eval: w*invstd*g.
+    const double mean_g = training ? sum_g / static_cast<double>(M) : 0.0;
+    const double mean_gxhat = training ? sum_gxhat / static_cast<double>(M) : 0.0;
+    const double k = w * invstd;
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* gc = grad_y + (n * C + c) * S;
+      const T* xc = x + (n * C + c) * S;
+      T* dxc = dx + (n * C + c) * S;
+      for (std::int64_t s = 0; s < S; ++s) {
+        const double xhat = (xc[s] - mean) * invstd;
+        dxc[s] = static_cast<T>(k * (gc[s] - mean_g - xhat * mean_gxhat));
+      }
+    }
+  }
+}
+
+template void batch_norm_forward_train<float>(const float*, const float*, const float*, float*,
+                                              double*, double*, float*, float*, std::int64_t,
+                                              std::int64_t, std::int64_t, double, double);
+template void batch_norm_forward_train<double>(const double*, const double*, const double*, double*,
+                                               double*, double*, double*, double*, std::int64_t,
+                                               std::int64_t, std::int64_t, double, double);
+template void batch_norm_forward_eval<float>(const float*, const float*, const float*, const float*,
+                                             const float*, float*, double*, double*, std::int64_t,
+                                             std::int64_t, std::int64_t, double);
+template void batch_norm_forward_eval<double>(const double*, const double*, const double*,
+                                              const double*, const double*, double*, double*,
+                                              double*, std::int64_t, std::int64_t, std::int64_t,
+                                              double);
+template void batch_norm_backward<float>(const float*, const float*, const float*, const double*,
+                                         const double*, float*, float*, float*, std::int64_t,
+                                         std::int64_t, std::int64_t, bool);
+template void batch_norm_backward<double>(const double*, const double*, const double*,
+                                          const double*, const double*, double*, double*, double*,
+                                          std::int64_t, std::int64_t, std::int64_t, bool);
+
+}  // namespace nanossl::cpu

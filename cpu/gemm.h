@@ -1,0 +1,31 @@
+// Single-precision and double-precision GEMM, row-major:
+//   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
+// op(A) = A (M x K, row stride lda) or A^T (A stored K x M). Same for B.
+// gemm<float> runs our packed, cache-blocked kernel with an AVX-512 or AVX2
+// micro-kernel picked from CPUID at run time, parallel over OpenMP threads (or
+// single-threaded when called inside a parallel region). gemm<double> and
+// gemm_reference are plain loops: double exists for gradient checks only.
+// beta == 0 means C is write-only (its old contents, even NaN, are ignored).
+#pragma once
+#include <cstdint>
+
+namespace nanossl::cpu {
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+          const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc);
+
+template <class T>
+void gemm_reference(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
+                    T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta,
+                    T* C, std::int64_t ldc);
+
+enum class GemmKernel { automatic, avx512, avx2, generic };
+// Which micro-kernel gemm<float> uses: "avx512", "avx2" or "generic".
+const char* gemm_kernel_name();
+// Forces a micro-kernel (tests and benchmarks); throws if the CPU lacks it.
+void set_gemm_kernel(GemmKernel kernel);
+bool cpu_has_avx512();
+bool cpu_has_avx2_fma();
+
+}  // namespace nanossl::cpu

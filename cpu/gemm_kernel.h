@@ -1,0 +1,42 @@
+// Internal to the GEMM: the micro-kernel interface shared by gemm.cpp (driver,
+// packing, generic kernel) and the per-ISA files gemm_avx512.cpp / gemm_avx2.cpp.
+// Only declarations here: the ISA files are compiled with wider vector flags, so
+// no inline code may be shared with baseline translation units.
+//
+// Packed layouts (MR, NR from the kernel; edges padded with zeros):
+//   A block  (mc x kc) -> micro-panels of MR rows,    each k-major: a[k * MR + r]
+//   B panel  (kc x nc) -> micro-panels of NR columns, each k-major: b[k * NR + j]
+#pragma once
+#include <cstdint>
+
+namespace nanossl::cpu {
+
+// c[MR x NR] (row stride ldc) = sum_k a[k, :]^T b[k, :] + beta * c.
+// beta == 0: c is write-only. a and b are 64-byte aligned packed micro-panels.
+using GemmMultiplyFn = void (*)(std::int64_t kc, const float* a, const float* b, float beta,
+                                float* c, std::int64_t ldc);
+
+// The transposing half of packing (op(A) from A stored M x K; op(B) from B
+// stored N x K): dst[k * width + r] = alpha * src[r * ld + k] for r < rows and
+// k < kc; rows <= r < width are zeros.
+using GemmPackTransposedFn = void (*)(const float* src, std::int64_t ld, std::int64_t rows,
+                                      std::int64_t kc, int width, float alpha, float* dst);
+
+struct GemmMicroKernel {
+  const char* name;
+  int mr;
+  int nr;
+  GemmMultiplyFn multiply;
+  GemmPackTransposedFn pack_transposed;
+};
+
+// Defined in gemm_avx512.cpp and gemm_avx2.cpp: use only when the CPU has the ISA.
+const GemmMicroKernel& gemm_micro_kernel_avx512();
+const GemmMicroKernel& gemm_micro_kernel_avx2();
+// In gemm.cpp (portable) and gemm_avx2.cpp (8 x 8 AVX transposes).
+void gemm_pack_transposed_generic(const float* src, std::int64_t ld, std::int64_t rows,
+                                  std::int64_t kc, int width, float alpha, float* dst);
+void gemm_pack_transposed_avx2(const float* src, std::int64_t ld, std::int64_t rows,
+                               std::int64_t kc, int width, float alpha, float* dst);
+
+}  // namespace nanossl::cpu

@@ -1,0 +1,56 @@
+// 2-D pooling on raw NCHW pointers: max pooling (saving the argmax for the backward),
+// average pooling with padding counted as zeros, and global average pooling. These
+// are the reference for cuda/pool.cu.
+//
+// Dimensions: N batch, C channels, H W input size, P Q output size.
+//   x, dx (N,C,H,W); out, dout, indices (N,C,P,Q)
+//   P = (H + 2*padding - kernel) / stride + 1, likewise Q from W (square windows).
+#pragma once
+#include <cstdint>
+
+namespace nanossl {
+
+// The sizes of one pooling; shared by the CPU and CUDA kernels.
+struct Pool2dGeometry {
+  std::int64_t N = 0, C = 0, H = 0, W = 0;  // input
+  std::int64_t kernel = 1, stride = 1, padding = 0;
+  std::int64_t P = 0, Q = 0;                // output
+
+  std::int64_t planes() const { return N * C; }
+  std::int64_t plane_in() const { return H * W; }
+  std::int64_t plane_out() const { return P * Q; }
+};
+
+}  // namespace nanossl
+
+namespace nanossl::cpu {
+
+// out = max over each window (padding never wins: it acts as -inf; a NaN wins and
+// propagates). indices[n][c][p][q] = h*W + w of the chosen input in its plane.
+template <class T>
+void max_pool2d_forward(const T* x, T* out, std::int64_t* indices, const Pool2dGeometry& g);
+
+// dx (overwritten) = dout routed to the saved argmax of each window; where windows
+// overlap, contributions add.
+template <class T>
+void max_pool2d_backward(const T* dout, const std::int64_t* indices, T* dx,
+                         const Pool2dGeometry& g);
+
+// out = sum over each window / kernel^2 (padding counts as zeros, count_include_pad).
+template <class T>
+void avg_pool2d_forward(const T* x, T* out, const Pool2dGeometry& g);
+
+// dx (overwritten) = every dout / kernel^2 spread over its window's inputs.
+template <class T>
+void avg_pool2d_backward(const T* dout, T* dx, const Pool2dGeometry& g);
+
+// planes = N*C planes of `size` = H*W elements: out[i] = mean of plane i
+// (accumulated in double).
+template <class T>
+void global_avg_pool2d_forward(const T* x, T* out, std::int64_t planes, std::int64_t size);
+
+// dx[i][j] = dout[i] / size.
+template <class T>
+void global_avg_pool2d_backward(const T* dout, T* dx, std::int64_t planes, std::int64_t size);
+
+}  // namespace nanossl::cpu

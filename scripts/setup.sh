@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nanossl builds and runs with. Idempotent: packages
+# already present are not touched, so a second run takes a second. Needs root
+# (or sudo) on Debian 12.
+set -euo pipefail
+
+packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

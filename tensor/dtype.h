@@ -1,0 +1,24 @@
+// Element types a Tensor can hold, and the C++ type each one maps to.
+// f32/f64 carry values (f64 exists so gradient checks run in double); i64 holds
+// class labels and indices; u8 holds raw image bytes.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace nanossl {
+
+enum class DType : std::uint8_t { f32, f64, i64, u8 };
+
+std::size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+inline bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }
+
+// dtype_of<float>() == DType::f32, used by templated kernels and Tensor::data<T>().
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<float>() { return DType::f32; }
+template <> constexpr DType dtype_of<double>() { return DType::f64; }
+template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+template <> constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
+
+}  // namespace nanossl

@@ -1,0 +1,63 @@
+// Helpers shared by the test suites: random inputs, element-wise comparison with
+// `atol + |ref| * rtol` tolerances, and skipping CUDA tests where no GPU exists.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cuda/runtime.h"
+#include "tensor/philox.h"
+#include "tensor/tensor.h"
+
+#define NANOSSL_REQUIRE_CUDA()                                        \
+  do {                                                                \
+    if (!::nanossl::cuda::available()) GTEST_SKIP() << "no CUDA device"; \
+  } while (0)
+
+namespace nanossl::testing {
+
+// Uniform values in [lo, hi) from a seeded Philox stream, on the CPU.
+inline Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, std::uint64_t seed) {
+  Tensor t = Tensor::empty(shape, DType::f64);
+  double* data = t.data<double>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    data[i] = lo + (hi - lo) * philox_uniform_at(seed, 11, 0, static_cast<std::uint64_t>(i));
+  }
+  return t.to(dtype);
+}
+
+// Passes if every element satisfies |actual - expected| <= atol + rtol*|expected|
+// (NaN never passes); otherwise names the worst element. Compares on the host in
+// double; shapes must match.
+inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol,
+                                            double rtol) {
+  if (!actual.defined() || !expected.defined()) {
+    return ::testing::AssertionFailure() << "undefined tensor: " << actual.describe() << " vs " << expected.describe();
+  }
+  if (actual.shape() != expected.shape()) {
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs "
+                                         << shape_str(expected.shape());
+  }
+  const std::vector<double> a = actual.to(Device::cpu()).to(DType::f64).to_vector<double>();
+  const std::vector<double> e = expected.to(Device::cpu()).to(DType::f64).to_vector<double>();
+  std::size_t failures = 0, worst = 0;
+  double worst_excess = -1.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double limit = atol + rtol * std::fabs(e[i]);
+    const double diff = std::fabs(a[i] - e[i]);
+    const bool ok = diff <= limit;  // false for NaN
+    if (!ok) {
+      ++failures;
+      const double excess = std::isnan(diff) ? 1e300 : diff - limit;
+      if (excess > worst_excess) { worst_excess = excess; worst = i; }
+    }
+  }
+  if (failures == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << failures << " of " << a.size() << " elements differ; worst at "
+                                       << worst << ": " << a[worst] << " vs " << e[worst];
+}
+
+}  // namespace nanossl::testing
