@@ -46,7 +46,7 @@ void multiply_generic(i64 kc, const float* a, const float* b, float beta, float*
 }
 
 const GemmMicroKernel kGenericKernel{"generic", kGenericRows, kGenericCols, &multiply_generic,
-                                     &gemm_pack_transposed_generic};
+                                     &gemm_pack_copy_generic, &gemm_pack_transpose_generic};
 
 // ---- dispatch ----
 
@@ -66,16 +66,18 @@ const GemmMicroKernel& active_kernel() {
 }
 
 // ---- cache blocking ----
-// The B micro-panel (kc x NR) stays in L1 while A micro-panels stream past it;
-// the packed A block (mc x kc) stays in L2; the packed B panel (kc x nc) in L3.
-// Zen 4 / Skylake-X: 32-48 KiB L1d, 1-2 MiB L2 per core.
+// BLIS's loop nest, transposed for row-major C with a broadcast A: the A
+// micro-panel (MR x kc) stays in L1 while the kernel streams the packed B panel
+// (kc x nc) from L2; the packed A block (mc x kc) waits in L3 and is reused for
+// every B panel. Sizes for Zen 4 / Skylake-X (32-48 KiB L1d, 1-2 MiB L2 per core):
+// 8 x 384 floats of A = 12 KiB, 384 x 512 floats of B = 768 KiB.
 struct Blocking {
   i64 mc, kc, nc;
 };
 
 Blocking blocking_for(const GemmMicroKernel& kernel) {
-  if (kernel.multiply == kGenericKernel.multiply) return {128, 256, 2048};
-  return {256, 256, 4096};
+  if (kernel.multiply == kGenericKernel.multiply) return {1024, 256, 256};
+  return {1024, 384, 512};
 }
 
 // Splits `total` into ceil(total / max_block) nearly equal blocks, each a multiple
@@ -87,32 +89,13 @@ i64 balanced_block(i64 total, i64 max_block, i64 quantum) {
 
 // ---- packing (alpha is folded into A) ----
 
-// The copying half of packing (op(A) from A stored K x M; op(B) from B stored
-// K x N): the kc x n block at src (row stride ld) goes into panels of `width`
-// columns, dst[panel][k][j] = alpha * src[k][panel * width + j], zero-padded.
-// Row by row, so each source row is read once, front to back (the hardware
-// prefetcher follows it; panel by panel it would jump ld at every k).
-void pack_copied(const float* src, i64 ld, i64 kc, i64 n, int width, float alpha, float* dst) {
-  const i64 full = n / width * width;
-  for (i64 k = 0; k < kc; ++k) {
-    const float* row = src + k * ld;
-    float* out = dst + k * width;
-    for (i64 j0 = 0; j0 < full; j0 += width, out += kc * width)
-      for (int j = 0; j < width; ++j) out[j] = alpha * row[j0 + j];
-    if (full < n) {
-      for (i64 j = full; j < n; ++j) out[j - full] = alpha * row[j];
-      for (i64 j = n - full; j < width; ++j) out[j] = 0.0f;
-    }
-  }
-}
-
 // Packs op(A)[rows i0.., cols k0..] (mc x kc) into micro-panels of mr rows.
 void pack_a(const GemmMicroKernel& kernel, bool trans, const float* A, i64 lda, i64 i0, i64 k0,
             i64 mc, i64 kc, float alpha, float* dst) {
   const int mr = kernel.mr;
-  if (trans) return pack_copied(A + k0 * lda + i0, lda, kc, mc, mr, alpha, dst);
+  if (trans) return kernel.pack_copy(A + k0 * lda + i0, lda, kc, mc, mr, alpha, dst);
   for (i64 ir = 0; ir < mc; ir += mr, dst += kc * mr)
-    kernel.pack_transposed(A + (i0 + ir) * lda + k0, lda, std::min<i64>(mr, mc - ir), kc, mr,
+    kernel.pack_transpose(A + (i0 + ir) * lda + k0, lda, std::min<i64>(mr, mc - ir), kc, mr,
                            alpha, dst);
 }
 
@@ -120,9 +103,9 @@ void pack_a(const GemmMicroKernel& kernel, bool trans, const float* A, i64 lda, 
 void pack_b(const GemmMicroKernel& kernel, bool trans, const float* B, i64 ldb, i64 k0, i64 j0,
             i64 kc, i64 nc, float* dst) {
   const int nr = kernel.nr;
-  if (!trans) return pack_copied(B + k0 * ldb + j0, ldb, kc, nc, nr, 1.0f, dst);
+  if (!trans) return kernel.pack_copy(B + k0 * ldb + j0, ldb, kc, nc, nr, 1.0f, dst);
   for (i64 jr = 0; jr < nc; jr += nr, dst += kc * nr)
-    kernel.pack_transposed(B + (j0 + jr) * ldb + k0, ldb, std::min<i64>(nr, nc - jr), kc, nr,
+    kernel.pack_transpose(B + (j0 + jr) * ldb + k0, ldb, std::min<i64>(nr, nc - jr), kc, nr,
                            1.0f, dst);
 }
 
@@ -174,12 +157,12 @@ void macro_kernel(const GemmMicroKernel& kernel, i64 mc, i64 nc, i64 kc, const f
                   const float* b, float beta, float* C, i64 ldc) {
   const int mr = kernel.mr, nr = kernel.nr;
   alignas(64) float tile[16 * 64];  // largest MR x NR of our kernels
-  for (i64 jr = 0; jr < nc; jr += nr) {
-    const i64 cols = std::min<i64>(nr, nc - jr);
-    const float* b_panel = b + jr * kc;
-    for (i64 ir = 0; ir < mc; ir += mr) {
-      const i64 rows = std::min<i64>(mr, mc - ir);
-      const float* a_panel = a + ir * kc;
+  for (i64 ir = 0; ir < mc; ir += mr) {
+    const i64 rows = std::min<i64>(mr, mc - ir);
+    const float* a_panel = a + ir * kc;
+    for (i64 jr = 0; jr < nc; jr += nr) {
+      const i64 cols = std::min<i64>(nr, nc - jr);
+      const float* b_panel = b + jr * kc;
       float* c = C + ir * ldc + jr;
       if (rows == mr && cols == nr) {
         kernel.multiply(kc, a_panel, b_panel, beta, c, ldc);
@@ -204,16 +187,16 @@ void gemm_block(const GemmMicroKernel& kernel, const Problem& p, i64 i0, i64 j0,
   const i64 nc_step = balanced_block(n, max.nc, kernel.nr);
   float* a = packed_a_buffer.get(round_up(mc_step, kernel.mr) * kc_step);
   float* b = packed_b_buffer.get(round_up(nc_step, kernel.nr) * kc_step);
-  for (i64 jc = 0; jc < n; jc += nc_step) {
-    const i64 nc = std::min(nc_step, n - jc);
+  for (i64 ic = 0; ic < m; ic += mc_step) {
+    const i64 mc = std::min(mc_step, m - ic);
     for (i64 pc = 0; pc < K; pc += kc_step) {
       const i64 kc = std::min(kc_step, K - pc);
-      pack_b(kernel, p.trans_b, p.B, p.ldb, pc, j0 + jc, kc, nc, b);
+      pack_a(kernel, p.trans_a, p.A, p.lda, i0 + ic, pc, mc, kc, p.alpha, a);
       // The first K block applies beta; later blocks accumulate onto it.
       const float beta = pc == 0 ? p.beta : 1.0f;
-      for (i64 ic = 0; ic < m; ic += mc_step) {
-        const i64 mc = std::min(mc_step, m - ic);
-        pack_a(kernel, p.trans_a, p.A, p.lda, i0 + ic, pc, mc, kc, p.alpha, a);
+      for (i64 jc = 0; jc < n; jc += nc_step) {
+        const i64 nc = std::min(nc_step, n - jc);
+        pack_b(kernel, p.trans_b, p.B, p.ldb, pc, j0 + jc, kc, nc, b);
         macro_kernel(kernel, mc, nc, kc, a, b, beta, p.C + (i0 + ic) * p.ldc + j0 + jc, p.ldc);
       }
     }
@@ -263,8 +246,25 @@ void scale(i64 M, i64 N, T beta, T* C, i64 ldc) {
 
 }  // namespace
 
-void gemm_pack_transposed_generic(const float* src, i64 ld, i64 rows, i64 kc, int width,
-                                  float alpha, float* dst) {
+// Row by row, so each source row is read once, front to back (the hardware
+// prefetcher follows it; panel by panel the reads would jump ld at every k).
+void gemm_pack_copy_generic(const float* src, i64 ld, i64 kc, i64 n, int width, float alpha,
+                            float* dst) {
+  const i64 full = n / width * width;
+  for (i64 k = 0; k < kc; ++k) {
+    const float* row = src + k * ld;
+    float* out = dst + k * width;
+    for (i64 j0 = 0; j0 < full; j0 += width, out += kc * width)
+      for (int j = 0; j < width; ++j) out[j] = alpha * row[j0 + j];
+    if (full < n) {
+      for (i64 j = full; j < n; ++j) out[j - full] = alpha * row[j];
+      for (i64 j = n - full; j < width; ++j) out[j] = 0.0f;
+    }
+  }
+}
+
+void gemm_pack_transpose_generic(const float* src, i64 ld, i64 rows, i64 kc, int width,
+                                 float alpha, float* dst) {
   for (i64 r = 0; r < rows; ++r)
     for (i64 k = 0; k < kc; ++k) dst[k * width + r] = alpha * src[r * ld + k];
   for (i64 r = rows; r < width; ++r)

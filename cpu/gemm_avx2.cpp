@@ -6,6 +6,8 @@
 // shares. Built with -mavx2 -mfma; used only when CPUID reports AVX2 and FMA.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "cpu/gemm_kernel.h"
 
 namespace nanossl::cpu {
@@ -72,9 +74,30 @@ void transpose_8x8(__m256 v[8]) {
   }
 }
 
+// Copy packing: whole panels of 8-multiple width move as ymm vectors, the rest
+// (the ragged last panel, or A's 6-wide panels) element by element.
+void pack_copy(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t n, int width,
+               float alpha, float* dst) {
+  const __m256 scale = _mm256_set1_ps(alpha);
+  for (std::int64_t k = 0; k < kc; ++k) {
+    const float* row = src + k * ld;
+    float* out = dst + k * width;
+    for (std::int64_t j0 = 0; j0 < n; j0 += width, out += kc * width) {
+      if (width % 8 == 0 && j0 + width <= n) {
+        for (int j = 0; j < width; j += 8)
+          _mm256_storeu_ps(out + j, _mm256_mul_ps(scale, _mm256_loadu_ps(row + j0 + j)));
+        continue;
+      }
+      const int valid = static_cast<int>(std::min<std::int64_t>(width, n - j0));
+      for (int j = 0; j < valid; ++j) out[j] = alpha * row[j0 + j];
+      for (int j = valid; j < width; ++j) out[j] = 0.0f;
+    }
+  }
+}
+
 }  // namespace
 
-void gemm_pack_transposed_avx2(const float* src, std::int64_t ld, std::int64_t rows,
+void gemm_pack_transpose_avx2(const float* src, std::int64_t ld, std::int64_t rows,
                                std::int64_t kc, int width, float alpha, float* dst) {
   const __m256 scale = _mm256_set1_ps(alpha);
   std::int64_t r0 = 0;
@@ -99,8 +122,8 @@ void gemm_pack_transposed_avx2(const float* src, std::int64_t ld, std::int64_t r
 }
 
 const GemmMicroKernel& gemm_micro_kernel_avx2() {
-  static const GemmMicroKernel kernel{"avx2", kRows, 8 * kVectors, &multiply_tile,
-                                      &gemm_pack_transposed_avx2};
+  static const GemmMicroKernel kernel{"avx2", kRows, 8 * kVectors, &multiply_tile, &pack_copy,
+                                      &gemm_pack_transpose_avx2};
   return kernel;
 }
 

@@ -4,6 +4,8 @@
 // MR * NV FMAs. Built with -mavx512f; called only when CPUID reports AVX-512.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "cpu/gemm_kernel.h"
 
 namespace nanossl::cpu {
@@ -56,12 +58,39 @@ void multiply_tile(std::int64_t kc, const float* a, const float* b, float beta, 
   }
 }
 
+// Copy packing: whole panels move as plain vector loads and stores; masks only
+// cover the ragged last panel (loads under a zero mask bit never touch memory).
+// Widths are multiples of 8 (NR = 32 for B, MR = 8 for A).
+void pack_copy(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t n, int width,
+               float alpha, float* dst) {
+  const __m512 scale = _mm512_set1_ps(alpha);
+  const __m256 scale8 = _mm256_set1_ps(alpha);
+  const std::int64_t full = n / width * width;
+  for (std::int64_t k = 0; k < kc; ++k) {
+    const float* row = src + k * ld;
+    float* out = dst + k * width;
+    for (std::int64_t j0 = 0; j0 < full; j0 += width, out += kc * width) {
+      int j = 0;
+      for (; j + 16 <= width; j += 16)
+        _mm512_storeu_ps(out + j, _mm512_mul_ps(scale, _mm512_loadu_ps(row + j0 + j)));
+      if (j < width)
+        _mm256_storeu_ps(out + j, _mm256_mul_ps(scale8, _mm256_loadu_ps(row + j0 + j)));
+    }
+    if (full == n) continue;
+    for (int j = 0; j < width; j += 8) {  // the last panel, zero-padded
+      const std::int64_t valid = std::min<std::int64_t>(std::max<std::int64_t>(n - full - j, 0), 8);
+      const __m256 v = _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << valid) - 1), row + full + j);
+      _mm256_storeu_ps(out + j, _mm256_mul_ps(scale8, v));
+    }
+  }
+}
+
 }  // namespace
 
 const GemmMicroKernel& gemm_micro_kernel_avx512() {
   static const GemmMicroKernel kernel{"avx512", kRows, 16 * kVectors,
-                                      &multiply_tile<kRows, kVectors>,
-                                      &gemm_pack_transposed_avx2};
+                                      &multiply_tile<kRows, kVectors>, &pack_copy,
+                                      &gemm_pack_transpose_avx2};
   return kernel;
 }
 

@@ -16,27 +16,33 @@ namespace nanossl::cpu {
 using GemmMultiplyFn = void (*)(std::int64_t kc, const float* a, const float* b, float beta,
                                 float* c, std::int64_t ldc);
 
-// The transposing half of packing (op(A) from A stored M x K; op(B) from B
-// stored N x K): dst[k * width + r] = alpha * src[r * ld + k] for r < rows and
-// k < kc; rows <= r < width are zeros.
-using GemmPackTransposedFn = void (*)(const float* src, std::int64_t ld, std::int64_t rows,
-                                      std::int64_t kc, int width, float alpha, float* dst);
+// Packing routines, alpha folded in (1 for B), both writing panels of `width`
+// (MR for A, NR for B), zero-padded to full width:
+//  copy:      from a row-major kc x n block (op(A) from A stored K x M, op(B) from
+//             B stored K x N): dst[j / width][k][j % width] = alpha * src[k * ld + j]
+//  transpose: from a row-major rows x kc block (op(A) from A stored M x K, op(B)
+//             from B stored N x K), rows <= width: dst[k][r] = alpha * src[r * ld + k]
+using GemmPackFn = void (*)(const float* src, std::int64_t ld, std::int64_t rows_or_kc,
+                            std::int64_t kc_or_n, int width, float alpha, float* dst);
 
 struct GemmMicroKernel {
   const char* name;
   int mr;
   int nr;
   GemmMultiplyFn multiply;
-  GemmPackTransposedFn pack_transposed;
+  GemmPackFn pack_copy;       // (src, ld, kc, n, width, alpha, dst)
+  GemmPackFn pack_transpose;  // (src, ld, rows, kc, width, alpha, dst)
 };
 
 // Defined in gemm_avx512.cpp and gemm_avx2.cpp: use only when the CPU has the ISA.
 const GemmMicroKernel& gemm_micro_kernel_avx512();
 const GemmMicroKernel& gemm_micro_kernel_avx2();
-// In gemm.cpp (portable) and gemm_avx2.cpp (8 x 8 AVX transposes).
-void gemm_pack_transposed_generic(const float* src, std::int64_t ld, std::int64_t rows,
-                                  std::int64_t kc, int width, float alpha, float* dst);
-void gemm_pack_transposed_avx2(const float* src, std::int64_t ld, std::int64_t rows,
-                               std::int64_t kc, int width, float alpha, float* dst);
+// The portable packers (gemm.cpp) and the 8 x 8 AVX transposer (gemm_avx2.cpp).
+void gemm_pack_copy_generic(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t n,
+                            int width, float alpha, float* dst);
+void gemm_pack_transpose_generic(const float* src, std::int64_t ld, std::int64_t rows,
+                                 std::int64_t kc, int width, float alpha, float* dst);
+void gemm_pack_transpose_avx2(const float* src, std::int64_t ld, std::int64_t rows,
+                              std::int64_t kc, int width, float alpha, float* dst);
 
 }  // namespace nanossl::cpu

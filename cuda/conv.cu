@@ -1,6 +1,9 @@
 // conv2d on the GPU, the same lowering as cpu/conv2d.cpp (its reference): per chunk
 // of B images, im2col into col (CRS, B*PQ), one cuBLAS GEMM against the weight, and
-// a reorder between (K, B*PQ) and NCHW; the backward reuses col for dcol.
+// a reorder between (K, B*PQ) and NCHW; the backward reuses col for dcol. Unlike the
+// CPU, which keeps chunks cache-sized, the GPU takes chunks as large as its workspace
+// budget allows (most of a batch-128 CIFAR layer): a GPU GEMM needs many columns to
+// fill the device, and every chunk costs kernel launches.
 //
 // Dimensions: N batch, C input channels, H W input size, K output channels,
 // R S kernel size, P Q output size; B images per chunk, CRS = C*R*S, PQ = P*Q.

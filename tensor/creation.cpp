@@ -138,6 +138,21 @@ Tensor Tensor::clone() const {
   return out;
 }
 
+Tensor Tensor::pin_memory() const {
+  if (!device().is_cpu()) throw std::invalid_argument("[pin_memory] needs a CPU tensor, got " + describe());
+  if (is_pinned()) return *this;
+  if (!cuda::available()) return clone();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape();
+  impl->dtype = dtype();
+  impl->storage = std::make_shared<Storage>(nbytes(), Device::cpu(), /*pinned=*/true);
+  Tensor out(impl);
+  out.copy_(*this);
+  return out;
+}
+
+bool Tensor::is_pinned() const { return impl() && impl()->storage->pinned(); }
+
 Tensor& Tensor::copy_(const Tensor& src) {
   check_same_shape("copy_", *this, src);
   if (numel() == 0) return *this;

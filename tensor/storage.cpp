@@ -6,8 +6,11 @@
 
 namespace nanossl {
 
-Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  if (device.is_cpu()) {
+Storage::Storage(std::size_t bytes, Device device, bool pinned)
+    : bytes_(bytes), device_(device), pinned_(pinned && device.is_cpu()) {
+  if (pinned_) {
+    data_ = cuda::pinned_malloc(bytes);
+  } else if (device.is_cpu()) {
     data_ = cpu::host_malloc(bytes);
   } else {
     cuda::require_device(device.index);
@@ -17,7 +20,9 @@ Storage::Storage(std::size_t bytes, Device device) : bytes_(bytes), device_(devi
 }
 
 Storage::~Storage() {
-  if (device_.is_cpu()) {
+  if (pinned_) {
+    cuda::pinned_free(data_);
+  } else if (device_.is_cpu()) {
     cpu::host_free(data_);
   } else {
     cuda::device_free(data_);

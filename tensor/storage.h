@@ -11,7 +11,9 @@ namespace nanossl {
 
 class Storage {
  public:
-  Storage(std::size_t bytes, Device device);
+  // pinned: page-locked host memory (CPU only), so copies to the GPU can run
+  // asynchronously; see Tensor::pin_memory.
+  Storage(std::size_t bytes, Device device, bool pinned = false);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -19,11 +21,13 @@ class Storage {
   void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
+  bool pinned() const { return pinned_; }
 
  private:
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
   Device device_;
+  bool pinned_ = false;
 };
 
 }  // namespace nanossl

@@ -88,6 +88,11 @@ class Tensor {
   Tensor to(Device device) const;
   Tensor to(DType dtype) const;
   Tensor clone() const;
+  // A CPU copy in page-locked memory, whose copy to a GPU (to(Device::cuda()))
+  // runs asynchronously on the stream; the source must then stay unchanged until
+  // the stream has consumed it. Without a GPU this is an ordinary CPU copy.
+  Tensor pin_memory() const;
+  bool is_pinned() const;
   // In-place data updates, for optimizers and initialisers; never recorded by autograd.
   Tensor& copy_(const Tensor& src);  // same shape; any device/dtype pair
   Tensor& fill_(double value);

@@ -63,7 +63,8 @@ void check_conv(const ConvCase& c, DType dtype = DType::f32) {
                            " stride " + std::to_string(c.options.stride) + " padding " +
                            std::to_string(c.options.padding) + " dilation " +
                            std::to_string(c.options.dilation);
-  std::vector<Pair> inputs{leaf_pair(c.x, c.scale, 1, dtype), leaf_pair(c.weight, c.scale, 2, dtype)};
+  std::vector<Pair> inputs{leaf_pair(c.x, c.scale, 1, dtype),
+                           leaf_pair(c.weight, c.scale, 2, dtype)};
   if (c.bias) inputs.push_back(leaf_pair({c.weight[0]}, c.scale, 3, dtype));
   check_parity(what, inputs, [&](const std::vector<Tensor>& in) {
     return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), c.options);

@@ -61,3 +61,12 @@ TEST(CudaShape, DeviceRoundTripKeepsEveryDtype) {
   Tensor x = Tensor::randn({5}, DType::f64);
   EXPECT_EQ(x.to(Device::cuda()).to(DType::f32).to(Device::cpu()).to_vector<float>(), x.to(DType::f32).to_vector<float>());
 }
+
+TEST(CudaShape, PinnedBatchesCopyToTheGpu) {
+  NANOSSL_REQUIRE_CUDA();
+  Tensor batch = Tensor::randn({64, 3, 8, 8});
+  Tensor pinned = batch.pin_memory();
+  EXPECT_TRUE(pinned.is_pinned());
+  Tensor gpu = pinned.to(Device::cuda());
+  EXPECT_TRUE(all_close(gpu, batch, 0, 0));
+}

@@ -63,6 +63,7 @@ TEST(GradcheckConv, Conv3x3StridesAndPadding) {
   check_conv({{2, 2, 6, 5}, {3, 2, 3, 3}, true, {2, 1, 1}});
   check_conv({{1, 2, 5, 6}, {2, 2, 3, 3}, false, {2, 0, 1}});
   check_conv({{2, 2, 4, 4}, {2, 2, 3, 3}, true, {1, 2, 1}});
+  check_conv({{1, 2, 8, 8}, {2, 2, 3, 3}, false, {1, 1, 1}});  // Q = 8, a compile-time row width
 }
 
 TEST(GradcheckConv, Conv5x5AndDilation) {

@@ -198,8 +198,9 @@ TEST(Conv2d, Errors) {
   expect_error([&] { conv2d(x, Tensor::zeros({4, 3, 3, 3}), Tensor(), {0, 1, 1}); },
                "[conv2d] needs stride >= 1");
   expect_error([&] { conv2d(x, Tensor::zeros({4, 3, 3, 3}, DType::f64)); }, "[conv2d]");
-  expect_error([&] { conv2d(Tensor::zeros({2, 3, 5, 5}, DType::i64), Tensor::zeros({4, 3, 3, 3})); },
-               "[conv2d]");
+  expect_error(
+      [&] { conv2d(Tensor::zeros({2, 3, 5, 5}, DType::i64), Tensor::zeros({4, 3, 3, 3})); },
+      "[conv2d]");
 }
 
 TEST(Pool, OutputShapes) {

@@ -185,6 +185,13 @@ TEST(Allocator, ReusesFreedBuffers) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again.data_ptr()) % 64, 0u);
 }
 
+TEST(Tensor, PinMemoryKeepsValues) {
+  Tensor t = Tensor::randn({4, 5});
+  Tensor pinned = t.pin_memory();
+  EXPECT_EQ(pinned.to_vector<float>(), t.to_vector<float>());
+  EXPECT_EQ(pinned.is_pinned(), cuda::available());
+}
+
 TEST(Device, ParsesNames) {
   EXPECT_TRUE(Device::parse("cpu").is_cpu());
   EXPECT_EQ(Device::parse("cuda:1").index, 1);

@@ -49,8 +49,9 @@ Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tens
                      std::to_string(weight.size(1)) + " (input " + shape_str(x.shape()) +
                      ", weight " + shape_str(weight.shape()) + ")");
   if (bias.defined() && (bias.ndim() != 1 || bias.size(0) != g.K))
-    op_error(op, "bias must have shape " + std::to_string(g.K) + " (one per output channel of weight " +
-                     shape_str(weight.shape()) + "), got " + shape_str(bias.shape()));
+    op_error(op, "bias must have shape " + std::to_string(g.K) +
+                     " (one per output channel of weight " + shape_str(weight.shape()) +
+                     "), got " + shape_str(bias.shape()));
   if (g.stride < 1 || g.padding < 0 || g.dilation < 1)
     op_error(op, "needs stride >= 1, padding >= 0, dilation >= 1, got stride " +
                      std::to_string(g.stride) + ", padding " + std::to_string(g.padding) +
@@ -76,7 +77,8 @@ struct Conv2dBackward : autograd::Node {
     Tensor dx, dweight, dbias;
     if (input_needs_grad(0)) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
     if (input_needs_grad(1)) dweight = Tensor::empty(weight.shape(), x.dtype(), x.device());
-    if (has_bias && input_needs_grad(2)) dbias = Tensor::empty({geometry.K}, x.dtype(), x.device());
+    if (has_bias && input_needs_grad(2))
+      dbias = Tensor::empty({geometry.K}, x.dtype(), x.device());
     if (x.device().is_cpu()) {
       dispatch_float(name(), x.dtype(), [&](auto zero) {
         using T = decltype(zero);
