@@ -11,6 +11,8 @@
 //   forward  M = K_out,  N = batch*P*Q, K = C*9     Y = W * col
 //   dweight  M = K_out,  N = C*9,       K = batch*P*Q, B transposed   dW = dY * col^T
 //   dinput   M = C*9,    N = batch*P*Q, K = K_out,  A transposed      dcol = W^T * dY
+// and the same three with N (or K for dweight) = 1024, suffix ".c1024": the chunks
+// of about 1024 columns that cpu/conv2d.cpp actually multiplies.
 #include <dlfcn.h>
 #include <omp.h>
 
@@ -53,6 +55,14 @@ std::vector<Shape> all_shapes() {
     shapes.push_back({n + ".fwd", false, false, k_out, npq, crs, acceptance});
     shapes.push_back({n + ".dweight", false, true, k_out, crs, npq, acceptance});
     shapes.push_back({n + ".dinput", true, false, crs, npq, k_out, acceptance});
+  }
+  const std::int64_t chunk = 1024;
+  for (const Layer& l : layers) {
+    const std::int64_t k_out = l.channels, crs = l.channels * 9;
+    const std::string n = l.name;
+    shapes.push_back({n + ".fwd.c1024", false, false, k_out, chunk, crs, false});
+    shapes.push_back({n + ".dweight.c1024", false, true, k_out, crs, chunk, false});
+    shapes.push_back({n + ".dinput.c1024", true, false, crs, chunk, k_out, false});
   }
   return shapes;
 }
@@ -151,7 +161,7 @@ int main(int argc, char** argv) {
   else if (peer_wanted)
     std::printf("# OpenBLAS: libopenblas.so.0 could not be loaded; measuring nanossl only\n");
   if (tsv) std::printf("bench\tshape\tthreads\tnanossl_gflops\tpeer_gflops\tratio\n");
-  else std::printf("%-18s %7s %14s %14s %7s\n", "shape", "threads", "nanossl GF/s", "OpenBLAS GF/s", "ratio");
+  else std::printf("%-22s %7s %14s %14s %7s\n", "shape", "threads", "nanossl GF/s", "OpenBLAS GF/s", "ratio");
 
   for (const Shape& s : all_shapes()) {
     if (!selected(s, filter)) continue;
@@ -188,9 +198,9 @@ int main(int argc, char** argv) {
       if (tsv)
         std::printf("gemm\t%s\t%d\t%.1f\t%.1f\t%.3f\n", s.name.c_str(), threads, ours_gf, peer_gf, ratio);
       else if (peer > 0)
-        std::printf("%-18s %7d %14.1f %14.1f %7.2f\n", s.name.c_str(), threads, ours_gf, peer_gf, ratio);
+        std::printf("%-22s %7d %14.1f %14.1f %7.2f\n", s.name.c_str(), threads, ours_gf, peer_gf, ratio);
       else
-        std::printf("%-18s %7d %14.1f %14s %7s\n", s.name.c_str(), threads, ours_gf, "-", "-");
+        std::printf("%-22s %7d %14.1f %14s %7s\n", s.name.c_str(), threads, ours_gf, "-", "-");
       std::fflush(stdout);
     }
   }

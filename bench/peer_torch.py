@@ -4,10 +4,14 @@ transposed views where the GEMM transposes an operand) and the same conv2d
 workloads (forward under no_grad; forward + backward for input and weight), at
 1 and 2 threads, in GFLOP/s. Run it with /usr/bin/python3 (Debian's python3-torch)
 and LD_PRELOAD=libjemalloc.so.2, its faster configuration on these machines.
+Debian's torch.mm goes to OpenBLAS, whose own thread pool ignores
+torch.set_num_threads, so the thread count is also set there (through ctypes, on
+the libopenblas.so.0 torch has loaded); convolutions go through oneDNN.
 
   peer_torch.py [--threads 1,2] [--min-seconds S] [--batch 128] [--only gemm|conv] [--tsv]
 """
 import argparse
+import ctypes
 import statistics
 import time
 
@@ -15,6 +19,22 @@ import torch
 import torch.nn.functional as F
 
 LAYERS = [("layer1", 64, 32), ("layer2", 128, 16), ("layer3", 256, 8), ("layer4", 512, 4)]
+
+
+def openblas():
+    """The OpenBLAS torch uses (already loaded, so dlopen returns it), or None."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
+def set_threads(threads, blas):
+    torch.set_num_threads(threads)
+    if blas is not None:
+        blas.openblas_set_num_threads(threads)
 
 
 def gemm_shapes(batch):
@@ -25,6 +45,12 @@ def gemm_shapes(batch):
         shapes.append((name + ".fwd", False, False, k_out, npq, crs))
         shapes.append((name + ".dweight", False, True, k_out, crs, npq))
         shapes.append((name + ".dinput", True, False, crs, npq, k_out))
+    chunk = 1024  # the column chunks cpu/conv2d.cpp multiplies
+    for name, channels, side in LAYERS:
+        k_out, crs = channels, channels * 9
+        shapes.append((name + ".fwd.c1024", False, False, k_out, chunk, crs))
+        shapes.append((name + ".dweight.c1024", False, True, k_out, crs, chunk))
+        shapes.append((name + ".dinput.c1024", True, False, crs, chunk, k_out))
     return shapes
 
 
@@ -80,21 +106,24 @@ def main():
     parser.add_argument("--tsv", action="store_true")
     args = parser.parse_args()
 
+    blas = openblas()
     if args.tsv:
         print("bench\tshape\tthreads\ttorch_gflops")
     else:
-        print(f"# PyTorch {torch.__version__}, mkldnn={torch.backends.mkldnn.is_available()}")
-        print(f"{'bench':<6} {'shape':<18} {'threads':>7} {'PyTorch GF/s':>14}")
+        core = blas.openblas_get_corename().decode() if blas else "not loaded"
+        print(f"# PyTorch {torch.__version__}, mkldnn={torch.backends.mkldnn.is_available()}, "
+              f"OpenBLAS core {core}")
+        print(f"{'bench':<6} {'shape':<22} {'threads':>7} {'PyTorch GF/s':>14}")
 
     def report(bench, shape, threads, gflops):
         if args.tsv:
             print(f"{bench}\t{shape}\t{threads}\t{gflops:.1f}", flush=True)
         else:
-            print(f"{bench:<6} {shape:<18} {threads:>7} {gflops:>14.1f}", flush=True)
+            print(f"{bench:<6} {shape:<22} {threads:>7} {gflops:>14.1f}", flush=True)
 
     torch.manual_seed(0)
     for threads in [int(t) for t in args.threads.split(",")]:
-        torch.set_num_threads(threads)
+        set_threads(threads, blas)
         if args.only in (None, "gemm"):
             bench_gemm(threads, args.batch, args.min_seconds, report)
         if args.only in (None, "conv"):

@@ -74,10 +74,10 @@ def ratio(a, b):
 def value(x):
     return f"{x:.1f}" if x > 0 else "-"
 
-print(f"{'bench':<5} {'shape':<16} {'thr':>3} {'nanossl':>8} {'OpenBLAS':>9} {'ns/OB':>6} "
+print(f"{'bench':<5} {'shape':<20} {'thr':>3} {'nanossl':>8} {'OpenBLAS':>9} {'ns/OB':>6} "
       f"{'PyTorch':>8} {'ns/PT':>6}   (GFLOP/s)")
 for bench, shape, threads, ours, openblas in rows:
     pt = torch.get((bench, shape, threads), 0.0)
-    print(f"{bench:<5} {shape:<16} {threads:>3} {ours:>8.1f} {value(openblas):>9} "
+    print(f"{bench:<5} {shape:<20} {threads:>3} {ours:>8.1f} {value(openblas):>9} "
           f"{ratio(ours, openblas):>6} {value(pt):>8} {ratio(ours, pt):>6}")
 PY

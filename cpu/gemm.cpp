@@ -25,10 +25,43 @@ using i64 = std::int64_t;
 i64 ceil_div(i64 a, i64 b) { return (a + b - 1) / b; }
 i64 round_up(i64 a, i64 b) { return ceil_div(a, b) * b; }
 
+}  // namespace
+
+// ---- the portable packers (declared in gemm_kernel.h) ----
+
+// Row by row, so each source row is read once, front to back (the hardware
+// prefetcher follows it; panel by panel the reads would jump ld at every k).
+void gemm_pack_copy_generic(const float* src, i64 ld, i64 kc, i64 n, int width, float alpha,
+                            float* dst) {
+  const i64 full = n / width * width;
+  for (i64 k = 0; k < kc; ++k) {
+    const float* row = src + k * ld;
+    float* out = dst + k * width;
+    for (i64 j0 = 0; j0 < full; j0 += width, out += kc * width)
+      for (int j = 0; j < width; ++j) out[j] = alpha * row[j0 + j];
+    if (full < n) {
+      for (i64 j = full; j < n; ++j) out[j - full] = alpha * row[j];
+      for (i64 j = n - full; j < width; ++j) out[j] = 0.0f;
+    }
+  }
+}
+
+void gemm_pack_transpose_generic(const float* src, i64 ld, i64 rows, i64 kc, int width,
+                                 float alpha, float* dst) {
+  for (i64 r = 0; r < rows; ++r)
+    for (i64 k = 0; k < kc; ++k) dst[k * width + r] = alpha * src[r * ld + k];
+  for (i64 r = rows; r < width; ++r)
+    for (i64 k = 0; k < kc; ++k) dst[k * width + r] = 0.0f;
+}
+
+namespace {
+
 // ---- the portable micro-kernel (baseline x86-64: the compiler uses SSE) ----
+// 4 x 8: its 8 accumulator vectors fit the 16 xmm registers (4 x 16 spills and
+// runs at a third of the speed).
 
 constexpr int kGenericRows = 4;
-constexpr int kGenericCols = 16;
+constexpr int kGenericCols = 8;
 
 void multiply_generic(i64 kc, const float* a, const float* b, float beta, float* c, i64 ldc) {
   float acc[kGenericRows][kGenericCols] = {};
@@ -66,23 +99,24 @@ const GemmMicroKernel& active_kernel() {
 }
 
 // ---- cache blocking ----
-// BLIS's loop nest, transposed for row-major C with a broadcast A: the A
+// BLIS's loop nest, transposed for a row-major C and a broadcast A: the A
 // micro-panel (MR x kc) stays in L1 while the kernel streams the packed B panel
-// (kc x nc) from L2; the packed A block (mc x kc) waits in L3 and is reused for
-// every B panel. Sizes for Zen 4 / Skylake-X (32-48 KiB L1d, 1-2 MiB L2 per core):
-// 8 x 384 floats of A = 12 KiB, 384 x 512 floats of B = 768 KiB.
+// (kc x nc) from L2; the packed A block (mc x kc) waits in L3 and serves every B
+// panel of its rows. Measured on Zen 4 (32 KiB L1d, 1 MiB L2 per core; see
+// docs/gemm.md): 8 x 384 floats of A = 12 KiB, 384 x 256 floats of B = 384 KiB.
 struct Blocking {
   i64 mc, kc, nc;
 };
 
 Blocking blocking_for(const GemmMicroKernel& kernel) {
   if (kernel.multiply == kGenericKernel.multiply) return {1024, 256, 256};
-  return {1024, 384, 512};
+  return {1024, 384, 256};
 }
 
-// Splits `total` into ceil(total / max_block) nearly equal blocks, each a multiple
-// of `quantum` (except the last): K = 576 becomes 288 + 288, not 384 + 192.
+// Splits `total` into ceil(total / max_block) nearly equal blocks, multiples of
+// `quantum` except the last: K = 576 becomes 288 + 288, not 384 + 192.
 i64 balanced_block(i64 total, i64 max_block, i64 quantum) {
+  max_block = std::max(quantum, max_block / quantum * quantum);
   const i64 blocks = ceil_div(total, max_block);
   return std::min(max_block, round_up(ceil_div(total, blocks), quantum));
 }
@@ -225,12 +259,14 @@ Grid choose_grid(int threads, i64 M, i64 N, i64 K, int mr, int nr) {
   return best;
 }
 
-// Threads worth waking: about 4 MFLOP each, at most one per mr x nr tile row.
-int useful_threads(i64 M, i64 N, i64 K) {
+// Threads worth waking: about 4 MFLOP each (a fork costs microseconds), no more
+// than there are mr x nr tiles; one inside a parallel region.
+int useful_threads(i64 M, i64 N, i64 K, int mr, int nr) {
   if (omp_in_parallel()) return 1;
   const double flops = 2.0 * static_cast<double>(M) * N * K;
   const i64 by_work = static_cast<i64>(flops / 4e6) + 1;
-  return static_cast<int>(std::min<i64>(omp_get_max_threads(), by_work));
+  const i64 by_tiles = ceil_div(M, mr) * ceil_div(N, nr);
+  return static_cast<int>(std::min<i64>({omp_get_max_threads(), by_work, by_tiles}));
 }
 
 template <class T>
@@ -244,35 +280,6 @@ void scale(i64 M, i64 N, T beta, T* C, i64 ldc) {
     for (i64 j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
 }
 
-}  // namespace
-
-// Row by row, so each source row is read once, front to back (the hardware
-// prefetcher follows it; panel by panel the reads would jump ld at every k).
-void gemm_pack_copy_generic(const float* src, i64 ld, i64 kc, i64 n, int width, float alpha,
-                            float* dst) {
-  const i64 full = n / width * width;
-  for (i64 k = 0; k < kc; ++k) {
-    const float* row = src + k * ld;
-    float* out = dst + k * width;
-    for (i64 j0 = 0; j0 < full; j0 += width, out += kc * width)
-      for (int j = 0; j < width; ++j) out[j] = alpha * row[j0 + j];
-    if (full < n) {
-      for (i64 j = full; j < n; ++j) out[j - full] = alpha * row[j];
-      for (i64 j = n - full; j < width; ++j) out[j] = 0.0f;
-    }
-  }
-}
-
-void gemm_pack_transpose_generic(const float* src, i64 ld, i64 rows, i64 kc, int width,
-                                 float alpha, float* dst) {
-  for (i64 r = 0; r < rows; ++r)
-    for (i64 k = 0; k < kc; ++k) dst[k * width + r] = alpha * src[r * ld + k];
-  for (i64 r = rows; r < width; ++r)
-    for (i64 k = 0; k < kc; ++k) dst[k * width + r] = 0.0f;
-}
-
-namespace {
-
 // ---- the float path: packed, blocked, threaded ----
 
 void gemm_packed(bool trans_a, bool trans_b, i64 M, i64 N, i64 K, float alpha, const float* A,
@@ -281,7 +288,7 @@ void gemm_packed(bool trans_a, bool trans_b, i64 M, i64 N, i64 K, float alpha, c
   if (K <= 0 || alpha == 0.0f) return scale(M, N, beta, C, ldc);
   const GemmMicroKernel& kernel = active_kernel();
   const Problem p{trans_a, trans_b, alpha, A, lda, B, ldb, beta, C, ldc};
-  const int threads = useful_threads(M, N, K);
+  const int threads = useful_threads(M, N, K, kernel.mr, kernel.nr);
   if (threads == 1) return gemm_block(kernel, p, 0, 0, M, N, K);
   const Grid grid = choose_grid(threads, M, N, K, kernel.mr, kernel.nr);
   const i64 m_step = round_up(ceil_div(M, grid.pm), kernel.mr);

@@ -4,9 +4,8 @@
 // 12 accumulators + 2 B vectors + 1 broadcast fit the 16 ymm registers).
 // Also the transposing packer (8 x 8 AVX transposes) that the AVX-512 kernel
 // shares. Built with -mavx2 -mfma; used only when CPUID reports AVX2 and FMA.
+// No std:: templates here (see gemm_avx512.cpp).
 #include <immintrin.h>
-
-#include <algorithm>
 
 #include "cpu/gemm_kernel.h"
 
@@ -88,7 +87,7 @@ void pack_copy(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t 
           _mm256_storeu_ps(out + j, _mm256_mul_ps(scale, _mm256_loadu_ps(row + j0 + j)));
         continue;
       }
-      const int valid = static_cast<int>(std::min<std::int64_t>(width, n - j0));
+      const int valid = n - j0 < width ? static_cast<int>(n - j0) : width;
       for (int j = 0; j < valid; ++j) out[j] = alpha * row[j0 + j];
       for (int j = valid; j < width; ++j) out[j] = 0.0f;
     }

