@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One GPU session for nanossl on a machine with one NVIDIA GPU (written for an H200):
-# CUDA build, the CUDA tests (and the unit/gradcheck suite if time allows), then the
+# CUDA build, the CUDA tests (and the unit, gradcheck and integration suites if time allows), then the
 # ResNet-18 training-step benchmark against PyTorch, and a summary table.
 #
 #   bash bench/gpu/run.sh        (from anywhere; it works in the repository root)
@@ -134,8 +134,8 @@ run_stage build 330 110 build.log cmake --build "$BUILD" -j$JOBS -- "${KEEP_GOIN
 if [ "$TESTS" = ON ]; then
   run_stage "ctest -L cuda" 120 90 test-cuda.log \
     ctest --test-dir "$BUILD" -L cuda --output-on-failure -j8 --timeout 60
-  run_stage "ctest unit+gradcheck" 120 90 test-all.log \
-    ctest --test-dir "$BUILD" -L 'unit|gradcheck' --output-on-failure -j$JOBS --timeout 60
+  run_stage "ctest unit+gradcheck+integration" 120 90 test-all.log \
+    ctest --test-dir "$BUILD" -L 'unit|gradcheck|integration' --output-on-failure -j$JOBS --timeout 60
 else
   STAGES+=("tests|not built: $TEST_NOTE|0")
 fi
@@ -198,7 +198,7 @@ SUMMARY=$OUTDIR/summary.md
   echo
   [ -n "$TEST_NOTE" ] && echo "Tests: $TEST_NOTE" && echo
   echo "ctest -L cuda: $(ctest_line test-cuda.log)"
-  echo "ctest unit+gradcheck: $(ctest_line test-all.log)"
+  echo "ctest unit+gradcheck+integration: $(ctest_line test-all.log)"
   grep -h -A30 'tests failed out of' "$OUTDIR/test-cuda.log" "$OUTDIR/test-all.log" 2>/dev/null |
     grep -E '^\s+[0-9]+ - ' | sed 's/^/    failed: /'
 } >"$SUMMARY"
