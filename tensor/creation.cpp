@@ -12,18 +12,6 @@
 namespace nanossl {
 namespace {
 
-// Calls f(T{}) with the C++ type of `dtype`.
-template <class F>
-decltype(auto) dispatch_any(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    case DType::i64: return f(std::int64_t{});
-    case DType::u8: return f(std::uint8_t{});
-  }
-  throw std::invalid_argument("[tensor] unknown dtype");
-}
-
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape()) {
     throw std::invalid_argument(std::string("[") + op + "] shapes differ: " + shape_str(a.shape()) +
@@ -78,7 +66,7 @@ Tensor Tensor::arange(double start, double end, double step, DType dtype, Device
   const double count = std::ceil((end - start) / step);
   const std::int64_t n = count > 0 ? static_cast<std::int64_t>(count) : 0;
   Tensor host = empty({n}, dtype, Device::cpu());
-  dispatch_any(dtype, [&](auto zero) {
+  dispatch_dtype(dtype, [&](auto zero) {
     using T = decltype(zero);
     T* data = host.data<T>();
     for (std::int64_t i = 0; i < n; ++i) data[i] = static_cast<T>(start + static_cast<double>(i) * step);
@@ -112,7 +100,7 @@ double Tensor::item() const {
   if (numel() != 1) {
     throw std::invalid_argument("[item] needs a one-element tensor, got " + describe());
   }
-  return dispatch_any(dtype(), [&](auto zero) -> double {
+  return dispatch_dtype(dtype(), [&](auto zero) -> double {
     using T = decltype(zero);
     return static_cast<double>(to_vector<T>()[0]);
   });
@@ -161,8 +149,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
     // Convert on the source's device, then move the bytes.
     Tensor converted = empty(src.shape(), dtype(), src_device);
     if (src_device.is_cpu()) {
-      dispatch_any(src.dtype(), [&](auto s) {
-        dispatch_any(dtype(), [&](auto d) {
+      dispatch_dtype(src.dtype(), [&](auto s) {
+        dispatch_dtype(dtype(), [&](auto d) {
           cpu::convert(src.data<decltype(s)>(), converted.data<decltype(d)>(), numel());
         });
       });
@@ -186,7 +174,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 Tensor& Tensor::fill_(double value) {
   if (numel() == 0) return *this;
   if (device().is_cpu()) {
-    dispatch_any(dtype(), [&](auto zero) {
+    dispatch_dtype(dtype(), [&](auto zero) {
       using T = decltype(zero);
       cpu::fill(data<T>(), numel(), static_cast<T>(value));
     });

@@ -14,16 +14,10 @@ using nanossl::testing::uniform;
 
 namespace {
 
-// A CPU leaf and its GPU copy, both requiring grad.
-struct Pair {
-  Tensor cpu, gpu;
-};
-Pair leaf_pair(const Shape& shape, double scale, std::uint64_t seed, DType dtype = DType::f32) {
-  Pair p{uniform(shape, -scale, scale, dtype, seed), Tensor()};
-  p.gpu = p.cpu.to(Device::cuda());
-  p.cpu.set_requires_grad();
-  p.gpu.set_requires_grad();
-  return p;
+using Pair = nanossl::testing::DevicePair;
+// Values in [-scale, scale].
+Pair symmetric_pair(const Shape& shape, double scale, std::uint64_t seed, DType dtype = DType::f32) {
+  return nanossl::testing::leaf_pair(shape, -scale, scale, seed, dtype);
 }
 
 // Runs `f` on both devices, backpropagates the same random gradient, and compares
@@ -65,9 +59,9 @@ struct ConvCase {
                            " stride " + std::to_string(c.options.stride) + " padding " +
                            std::to_string(c.options.padding) + " dilation " +
                            std::to_string(c.options.dilation);
-  std::vector<Pair> inputs{leaf_pair(c.x, c.scale, 1, dtype),
-                           leaf_pair(c.weight, c.scale, 2, dtype)};
-  if (c.bias) inputs.push_back(leaf_pair({c.weight[0]}, c.scale, 3, dtype));
+  std::vector<Pair> inputs{symmetric_pair(c.x, c.scale, 1, dtype),
+                           symmetric_pair(c.weight, c.scale, 2, dtype)};
+  if (c.bias) inputs.push_back(symmetric_pair({c.weight[0]}, c.scale, 3, dtype));
   return check_parity(what, inputs, [&](const std::vector<Tensor>& in) {
     return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), c.options);
   });
@@ -123,17 +117,17 @@ TEST(CudaConv, PoolsMatchCpu) {
     const std::string shape = shape_str(c.x) + " kernel " + std::to_string(c.kernel) +
                               " stride " + std::to_string(c.stride) + " padding " +
                               std::to_string(c.padding);
-    EXPECT_TRUE(check_parity("max_pool2d " + shape, {leaf_pair(c.x, 1.0, seed++)},
+    EXPECT_TRUE(check_parity("max_pool2d " + shape, {symmetric_pair(c.x, 1.0, seed++)},
                  [&](const std::vector<Tensor>& in) {
                    return max_pool2d(in[0], c.kernel, c.stride, c.padding);
                  }));
-    EXPECT_TRUE(check_parity("avg_pool2d " + shape, {leaf_pair(c.x, 1.0, seed++)},
+    EXPECT_TRUE(check_parity("avg_pool2d " + shape, {symmetric_pair(c.x, 1.0, seed++)},
                  [&](const std::vector<Tensor>& in) {
                    return avg_pool2d(in[0], c.kernel, c.stride, c.padding);
                  }));
   }
   for (const Shape& s : {Shape{2, 3, 4, 4}, Shape{8, 512, 4, 4}, Shape{2, 2, 33, 35}}) {
-    EXPECT_TRUE(check_parity("global_avg_pool2d " + shape_str(s), {leaf_pair(s, 1.0, seed++)},
+    EXPECT_TRUE(check_parity("global_avg_pool2d " + shape_str(s), {symmetric_pair(s, 1.0, seed++)},
                  [](const std::vector<Tensor>& in) { return global_avg_pool2d(in[0]); }));
   }
   cuda::set_debug_poison(false);
@@ -143,11 +137,11 @@ TEST(CudaConv, PoolsDoubleMatchCpu) {
   NANOSSL_REQUIRE_CUDA();
   cuda::set_debug_poison(true);
   const Shape s{2, 3, 7, 7};
-  EXPECT_TRUE(check_parity("max_pool2d f64", {leaf_pair(s, 1.0, 40, DType::f64)},
+  EXPECT_TRUE(check_parity("max_pool2d f64", {symmetric_pair(s, 1.0, 40, DType::f64)},
                [](const std::vector<Tensor>& in) { return max_pool2d(in[0], 3, 2, 1); }, 1e-12));
-  EXPECT_TRUE(check_parity("avg_pool2d f64", {leaf_pair(s, 1.0, 41, DType::f64)},
+  EXPECT_TRUE(check_parity("avg_pool2d f64", {symmetric_pair(s, 1.0, 41, DType::f64)},
                [](const std::vector<Tensor>& in) { return avg_pool2d(in[0], 3, 2, 1); }, 1e-12));
-  EXPECT_TRUE(check_parity("global_avg_pool2d f64", {leaf_pair(s, 1.0, 42, DType::f64)},
+  EXPECT_TRUE(check_parity("global_avg_pool2d f64", {symmetric_pair(s, 1.0, 42, DType::f64)},
                [](const std::vector<Tensor>& in) { return global_avg_pool2d(in[0]); }, 1e-12));
   cuda::set_debug_poison(false);
 }
@@ -158,8 +152,8 @@ TEST(CudaConv, ConvPoolChainMatchesCpu) {
   // Average rather than max pooling: a max could pick different elements when two
   // conv outputs differ by less than the devices' rounding.
   EXPECT_TRUE(check_parity("conv -> avg_pool -> conv -> global_avg_pool",
-               {leaf_pair({2, 3, 16, 16}, 1.0, 50), leaf_pair({8, 3, 3, 3}, 0.5, 51),
-                leaf_pair({8}, 0.5, 52), leaf_pair({4, 8, 3, 3}, 0.5, 53)},
+               {symmetric_pair({2, 3, 16, 16}, 1.0, 50), symmetric_pair({8, 3, 3, 3}, 0.5, 51),
+                symmetric_pair({8}, 0.5, 52), symmetric_pair({4, 8, 3, 3}, 0.5, 53)},
                [](const std::vector<Tensor>& in) {
                  Tensor y = conv2d(in[0], in[1], in[2], {1, 1, 1});
                  y = avg_pool2d(y, 3, 2, 1);

@@ -20,17 +20,8 @@ using nanossl::testing::uniform;
 
 namespace {
 
-// The same values as a CPU leaf and a GPU leaf, both requiring grad.
-struct Pair {
-  Tensor cpu, gpu;
-};
-Pair leaf_pair(const Shape& shape, double lo, double hi, std::uint64_t seed) {
-  Pair p{uniform(shape, lo, hi, DType::f32, seed), Tensor()};
-  p.gpu = p.cpu.to(Device::cuda());
-  p.cpu.set_requires_grad();
-  p.gpu.set_requires_grad();
-  return p;
-}
+using Pair = nanossl::testing::DevicePair;
+using nanossl::testing::leaf_pair;
 
 // Backpropagates the same random upstream gradient through both outputs.
 void backward_both(const Tensor& out_cpu, const Tensor& out_gpu, std::uint64_t seed) {

@@ -13,15 +13,10 @@
 #include "test_util.h"
 
 using namespace nanossl;
+using nanossl::testing::randn_leaf;
 
 namespace {
 using Inputs = const std::vector<Tensor>&;
-
-Tensor leaf(const Shape& shape) {
-  Tensor t = Tensor::randn(shape, DType::f64);
-  t.set_requires_grad();
-  return t;
-}
 
 // Distinct values (a shuffled 0.1-spaced ramp), so max pooling has no ties.
 Tensor distinct_leaf(const Shape& shape, unsigned seed) {
@@ -49,7 +44,7 @@ std::string describe(const ConvCase& c) {
 }
 
 ::testing::AssertionResult check_conv(const ConvCase& c) {
-  std::vector<Tensor> inputs{leaf(c.x), leaf(c.weight), c.bias ? leaf({c.weight[0]}) : Tensor()};
+  std::vector<Tensor> inputs{randn_leaf(c.x), randn_leaf(c.weight), c.bias ? randn_leaf({c.weight[0]}) : Tensor()};
   auto r = gradcheck(
       [&](Inputs in) { return conv2d(in[0], in[1], in[2], c.options); }, inputs);
   if (!r.ok) return ::testing::AssertionFailure() << describe(c) << ": " << r.message;
@@ -93,11 +88,11 @@ TEST(GradcheckConv, BatchesAndSingleChannel) {
 }
 
 TEST(GradcheckConv, OnlySomeInputsNeedGrad) {
-  Tensor x = leaf({2, 2, 4, 4});
-  Tensor w = Tensor::randn({3, 2, 3, 3}, DType::f64), b = leaf({3});
+  Tensor x = randn_leaf({2, 2, 4, 4});
+  Tensor w = Tensor::randn({3, 2, 3, 3}, DType::f64), b = randn_leaf({3});
   auto r = gradcheck([](Inputs in) { return conv2d(in[0], in[1], in[2], {1, 1, 1}); }, {x, w, b});
   EXPECT_TRUE(r.ok) << r.message;
-  Tensor x_const = Tensor::randn({2, 2, 4, 4}, DType::f64), w_leaf = leaf({3, 2, 3, 3});
+  Tensor x_const = Tensor::randn({2, 2, 4, 4}, DType::f64), w_leaf = randn_leaf({3, 2, 3, 3});
   auto s = gradcheck([](Inputs in) { return conv2d(in[0], in[1], Tensor(), {2, 1, 1}); },
                      {x_const, w_leaf});
   EXPECT_TRUE(s.ok) << s.message;
@@ -132,14 +127,14 @@ TEST(GradcheckPool, AvgPool) {
   for (const Case& c : cases) {
     auto r = gradcheck(
         [&](Inputs in) { return avg_pool2d(in[0], c.kernel, c.stride, c.padding); },
-        {leaf(c.x)});
+        {randn_leaf(c.x)});
     EXPECT_TRUE(r.ok) << shape_str(c.x) << " kernel " << c.kernel << ": " << r.message;
   }
 }
 
 TEST(GradcheckPool, GlobalAvgPool) {
   for (const Shape& s : {Shape{2, 3, 4, 4}, Shape{1, 1, 1, 1}, Shape{3, 2, 5, 3}}) {
-    auto r = gradcheck([](Inputs in) { return global_avg_pool2d(in[0]); }, {leaf(s)});
+    auto r = gradcheck([](Inputs in) { return global_avg_pool2d(in[0]); }, {randn_leaf(s)});
     EXPECT_TRUE(r.ok) << shape_str(s) << ": " << r.message;
   }
 }
@@ -150,6 +145,6 @@ TEST(GradcheckPool, ConvThenPoolChain) {
         Tensor y = conv2d(in[0], in[1], in[2], {1, 1, 1});
         return global_avg_pool2d(avg_pool2d(y, 2, 2));
       },
-      {leaf({2, 2, 4, 4}), leaf({3, 2, 3, 3}), leaf({3})});
+      {randn_leaf({2, 2, 4, 4}), randn_leaf({3, 2, 3, 3}), randn_leaf({3})});
   EXPECT_TRUE(r.ok) << r.message;
 }

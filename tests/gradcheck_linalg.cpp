@@ -12,11 +12,7 @@ using namespace nanossl;
 using nanossl::testing::uniform;
 
 namespace {
-Tensor leaf(const Shape& shape, std::uint64_t seed) {
-  Tensor t = uniform(shape, -1.0, 1.0, DType::f64, seed);
-  t.set_requires_grad();
-  return t;
-}
+Tensor leaf(const Shape& shape, std::uint64_t seed) { return nanossl::testing::uniform_leaf(shape, -1.0, 1.0, seed); }
 using Inputs = const std::vector<Tensor>&;
 
 void check_matmul(const Shape& a, const Shape& b) {

@@ -10,9 +10,7 @@ using nanossl::testing::uniform;
 
 namespace {
 Tensor leaf(const Shape& shape, std::uint64_t seed, double scale = 2.0) {
-  Tensor t = uniform(shape, -scale, scale, DType::f64, seed);
-  t.set_requires_grad();
-  return t;
+  return nanossl::testing::uniform_leaf(shape, -scale, scale, seed);
 }
 Tensor labels(const std::vector<std::int64_t>& values) {
   return Tensor::from_vector(values, {static_cast<std::int64_t>(values.size())});

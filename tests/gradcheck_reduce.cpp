@@ -10,17 +10,12 @@
 #include "test_util.h"
 
 using namespace nanossl;
+using nanossl::testing::randn_leaf;
 
 namespace {
 
 using Inputs = const std::vector<Tensor>&;
 using Dims = std::vector<std::int64_t>;
-
-Tensor leaf(const Shape& shape) {
-  Tensor t = Tensor::randn(shape, DType::f64);
-  t.set_requires_grad();
-  return t;
-}
 
 struct Case {
   Shape shape;
@@ -41,7 +36,7 @@ const std::vector<Case> kCases = {
 TEST(GradcheckReduce, Sum) {
   for (const Case& c : kCases) {
     for (bool keepdim : {false, true}) {
-      auto r = gradcheck([&](Inputs in) { return sum(in[0], c.dims, keepdim); }, {leaf(c.shape)});
+      auto r = gradcheck([&](Inputs in) { return sum(in[0], c.dims, keepdim); }, {randn_leaf(c.shape)});
       EXPECT_TRUE(r.ok) << shape_str(c.shape) << " keepdim " << keepdim << ": " << r.message;
       EXPECT_GT(r.checked, 0);
     }
@@ -51,7 +46,7 @@ TEST(GradcheckReduce, Sum) {
 TEST(GradcheckReduce, Mean) {
   for (const Case& c : kCases) {
     for (bool keepdim : {false, true}) {
-      auto r = gradcheck([&](Inputs in) { return mean(in[0], c.dims, keepdim); }, {leaf(c.shape)});
+      auto r = gradcheck([&](Inputs in) { return mean(in[0], c.dims, keepdim); }, {randn_leaf(c.shape)});
       EXPECT_TRUE(r.ok) << shape_str(c.shape) << " keepdim " << keepdim << ": " << r.message;
     }
   }
@@ -61,7 +56,7 @@ TEST(GradcheckReduce, MaxWithoutTies) {
   // Random normals have no ties, so the max is differentiable at every point.
   for (const Case& c : kCases) {
     for (bool keepdim : {false, true}) {
-      auto r = gradcheck([&](Inputs in) { return max(in[0], c.dims, keepdim); }, {leaf(c.shape)});
+      auto r = gradcheck([&](Inputs in) { return max(in[0], c.dims, keepdim); }, {randn_leaf(c.shape)});
       EXPECT_TRUE(r.ok) << shape_str(c.shape) << " keepdim " << keepdim << ": " << r.message;
     }
   }
@@ -70,10 +65,10 @@ TEST(GradcheckReduce, MaxWithoutTies) {
 TEST(GradcheckReduce, ReductionsInsideExpressions) {
   // x - max(x) (the log-softmax shift) and a normalisation by the mean.
   auto shift = gradcheck(
-      [](Inputs in) { return sum(exp(sub(in[0], max(in[0], {1}, true))), {1}); }, {leaf({3, 5})});
+      [](Inputs in) { return sum(exp(sub(in[0], max(in[0], {1}, true))), {1}); }, {randn_leaf({3, 5})});
   EXPECT_TRUE(shift.ok) << shift.message;
   auto centred = gradcheck(
       [](Inputs in) { return div(in[0], add_scalar(mean(mul(in[0], in[0]), {0}, true), 1.0)); },
-      {leaf({4, 3})});
+      {randn_leaf({4, 3})});
   EXPECT_TRUE(centred.ok) << centred.message;
 }

@@ -7,45 +7,41 @@
 #include "test_util.h"
 
 using namespace nanossl;
+using nanossl::testing::randn_leaf;
 
 namespace {
-Tensor leaf(const Shape& shape) {
-  Tensor t = Tensor::randn(shape, DType::f64);
-  t.set_requires_grad();
-  return t;
-}
 using Inputs = const std::vector<Tensor>&;
 }  // namespace
 
 TEST(GradcheckShape, Reshape) {
   for (const Shape& s : {Shape{6}, Shape{2, 3}, Shape{1, 6, 1}}) {
-    auto r = gradcheck([](Inputs in) { return reshape(in[0], {3, -1}); }, {leaf(s)});
+    auto r = gradcheck([](Inputs in) { return reshape(in[0], {3, -1}); }, {randn_leaf(s)});
     EXPECT_TRUE(r.ok) << r.message;
   }
 }
 
 TEST(GradcheckShape, Flatten) {
-  auto r = gradcheck([](Inputs in) { return flatten(in[0]); }, {leaf({2, 3, 1, 2})});
+  auto r = gradcheck([](Inputs in) { return flatten(in[0]); }, {randn_leaf({2, 3, 1, 2})});
   EXPECT_TRUE(r.ok) << r.message;
 }
 
 TEST(GradcheckShape, PermuteAndTranspose) {
-  auto r = gradcheck([](Inputs in) { return permute(in[0], {2, 0, 3, 1}); }, {leaf({2, 3, 1, 4})});
+  auto r = gradcheck([](Inputs in) { return permute(in[0], {2, 0, 3, 1}); }, {randn_leaf({2, 3, 1, 4})});
   EXPECT_TRUE(r.ok) << r.message;
-  auto t = gradcheck([](Inputs in) { return transpose(in[0], 0, -1); }, {leaf({3, 1, 2})});
+  auto t = gradcheck([](Inputs in) { return transpose(in[0], 0, -1); }, {randn_leaf({3, 1, 2})});
   EXPECT_TRUE(t.ok) << t.message;
 }
 
 TEST(GradcheckShape, Slice) {
-  auto r = gradcheck([](Inputs in) { return slice(in[0], 1, 3); }, {leaf({4, 2})});
+  auto r = gradcheck([](Inputs in) { return slice(in[0], 1, 3); }, {randn_leaf({4, 2})});
   EXPECT_TRUE(r.ok) << r.message;
-  auto one = gradcheck([](Inputs in) { return slice(in[0], 0, 1); }, {leaf({1, 3, 2})});
+  auto one = gradcheck([](Inputs in) { return slice(in[0], 0, 1); }, {randn_leaf({1, 3, 2})});
   EXPECT_TRUE(one.ok) << one.message;
 }
 
 TEST(GradcheckShape, IndexSelectWithRepeatedRows) {
   Tensor idx = Tensor::from_vector(std::vector<std::int64_t>{3, 0, 3, 1, 3}, {5});
-  auto r = gradcheck([&](Inputs in) { return index_select(in[0], idx); }, {leaf({4, 2, 2})});
+  auto r = gradcheck([&](Inputs in) { return index_select(in[0], idx); }, {randn_leaf({4, 2, 2})});
   EXPECT_TRUE(r.ok) << r.message;
 }
 
@@ -53,11 +49,11 @@ TEST(GradcheckShape, CatAlongEveryDim) {
   for (std::int64_t dim : {0, 1, 2}) {
     Shape a{2, 3, 2}, b{2, 3, 2};
     b[static_cast<std::size_t>(dim)] = 1;
-    auto r = gradcheck([&](Inputs in) { return cat({in[0], in[1]}, dim); }, {leaf(a), leaf(b)});
+    auto r = gradcheck([&](Inputs in) { return cat({in[0], in[1]}, dim); }, {randn_leaf(a), randn_leaf(b)});
     EXPECT_TRUE(r.ok) << "dim " << dim << ": " << r.message;
   }
   // Only one part needs a gradient.
   Tensor constant = Tensor::randn({1, 3}, DType::f64);
-  auto r = gradcheck([&](Inputs in) { return cat({constant, in[0]}, 0); }, {leaf({2, 3})});
+  auto r = gradcheck([&](Inputs in) { return cat({constant, in[0]}, 0); }, {randn_leaf({2, 3})});
   EXPECT_TRUE(r.ok) << r.message;
 }

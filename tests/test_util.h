@@ -29,6 +29,34 @@ inline Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, std
   return t.to(dtype);
 }
 
+// A leaf requiring grad with values uniform in [lo, hi) (f64 by default, for gradcheck).
+inline Tensor uniform_leaf(const Shape& shape, double lo, double hi, std::uint64_t seed,
+                           DType dtype = DType::f64) {
+  Tensor t = uniform(shape, lo, hi, dtype, seed);
+  t.set_requires_grad();
+  return t;
+}
+
+// A leaf requiring grad with standard-normal f64 values from the global generator.
+inline Tensor randn_leaf(const Shape& shape) {
+  Tensor t = Tensor::randn(shape, DType::f64);
+  t.set_requires_grad();
+  return t;
+}
+
+// The same values as a CPU leaf and a GPU leaf, both requiring grad (CUDA parity tests).
+struct DevicePair {
+  Tensor cpu, gpu;
+};
+inline DevicePair leaf_pair(const Shape& shape, double lo, double hi, std::uint64_t seed,
+                            DType dtype = DType::f32) {
+  DevicePair p{uniform(shape, lo, hi, dtype, seed), Tensor()};
+  p.gpu = p.cpu.to(Device::cuda());
+  p.cpu.set_requires_grad();
+  p.gpu.set_requires_grad();
+  return p;
+}
+
 // Passes if every element satisfies |actual - expected| <= atol + rtol*|expected|
 // (NaN never passes); otherwise names the worst element. Compares on the host in
 // double; shapes must match.

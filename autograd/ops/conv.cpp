@@ -16,12 +16,6 @@
 namespace nanossl {
 namespace {
 
-template <class T>
-T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-void* data_ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
-
 std::string hw_str(std::int64_t h, std::int64_t w) {
   return std::to_string(h) + "x" + std::to_string(w);
 }

@@ -19,6 +19,13 @@ void check_float(const char* op, const Tensor& t, const char* what = "input");
 // Throws unless all defined tensors share device and dtype with the first.
 void check_same(const char* op, std::initializer_list<const Tensor*> tensors);
 
+// Raw pointers of optional tensors (bias, affine parameters): nullptr when undefined.
+template <class T>
+T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+inline void* data_ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
+
 // Calls f(float{}) or f(double{}) by dtype, so one templated lambda covers both.
 template <class F>
 decltype(auto) dispatch_float(const char* op, DType dtype, F&& f) {

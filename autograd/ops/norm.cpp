@@ -15,12 +15,6 @@
 namespace nanossl {
 namespace {
 
-template <class T>
-T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-void* data_ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
-
 // Checks that an optional per-channel tensor is undefined or a float (C) vector.
 void check_channel_vector(const Tensor& t, const char* what, std::int64_t C, const Tensor& x) {
   if (!t.defined()) return;

@@ -13,17 +13,6 @@
 namespace nanossl {
 namespace {
 
-// Calls f(T{}) for any dtype: shape ops only move elements.
-template <class F>
-void dispatch_any(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(float{}); break;
-    case DType::f64: f(double{}); break;
-    case DType::i64: f(std::int64_t{}); break;
-    case DType::u8: f(std::uint8_t{}); break;
-  }
-}
-
 struct ReshapeBackward : autograd::Node {
   Shape input_shape;
   const char* name() const override { return "reshape"; }
@@ -139,7 +128,7 @@ Tensor permute(const Tensor& x, const std::vector<std::int64_t>& order) {
   }
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   if (x.device().is_cpu()) {
-    dispatch_any(x.dtype(), [&](auto zero) {
+    dispatch_dtype(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
       cpu::permute_copy<T>(x.data<T>(), out.data<T>(), static_cast<int>(ndim), out_shape.data(), in_strides.data(), out.numel());
     });
@@ -191,7 +180,7 @@ Tensor index_select(const Tensor& x, const Tensor& indices) {
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   const std::int64_t row_size = rows == 0 ? 0 : x.numel() / rows;
   if (x.device().is_cpu()) {
-    dispatch_any(x.dtype(), [&](auto zero) {
+    dispatch_dtype(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
       cpu::gather_rows<T>(x.data<T>(), indices.data<std::int64_t>(), out.data<T>(), indices.numel(), row_size);
     });
