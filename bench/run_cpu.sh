@@ -21,6 +21,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+"$root/scripts/setup.sh" --bench >&2
 build="$root/build-bench"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

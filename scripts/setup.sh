@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nanossl builds and runs with. Idempotent: packages
 # already present are not touched, so a second run takes a second. Needs root
-# (or sudo) on Debian 12.
+# (or sudo) on Debian 12. `--bench` adds the benchmark peers (PyTorch, OpenBLAS,
+# jemalloc), which the build and the tests do not need.
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-numpy libopenblas0-pthread libjemalloc2)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
