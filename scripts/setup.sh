@@ -5,7 +5,9 @@
 # jemalloc), which the build and the tests do not need.
 set -euo pipefail
 
-packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev)
+packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  libstb-dev libturbojpeg0-dev dataset-fashion-mnist
+  fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf gnuplot-nox)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-numpy libopenblas0-pthread libjemalloc2)
 fi
