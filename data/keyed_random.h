@@ -20,20 +20,23 @@ class KeyedRandom {
         // the stream packs epoch, view and index; index < 2^32 keeps them apart
         counter_(0) {}
 
-  // Uniform in [0, 1), the next value of this key's sequence.
-  double uniform() {
+  // The next 32 random bits of this key's sequence.
+  std::uint32_t bits() {
     if (word_ == 4) {
       block_ = philox4x32(seed_, stream_, counter_++);
       word_ = 0;
     }
-    return philox_unit(block_.word[word_++]);
+    return block_.word[word_++];
   }
+  // Uniform in [0, 1) with 24 random bits.
+  double uniform() { return philox_unit(bits()); }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   bool bernoulli(double p) { return uniform() < p; }
-  // Integer in [0, n).
+  // Integer in [0, n), n > 0: 64 random bits scaled by n (Lemire's multiply-shift),
+  // so no value is favoured by more than n / 2^64.
   std::int64_t below(std::int64_t n) {
-    const auto v = static_cast<std::int64_t>(uniform() * static_cast<double>(n));
-    return v < n ? v : n - 1;
+    const std::uint64_t r = (static_cast<std::uint64_t>(bits()) << 32) | bits();
+    return static_cast<std::int64_t>((static_cast<unsigned __int128>(r) * static_cast<std::uint64_t>(n)) >> 64);
   }
   // Standard normal (Box-Muller on two uniforms).
   double normal();

@@ -14,7 +14,20 @@ struct DemoOptions {
   std::string device = "cpu";
 };
 
+struct DataOptions {
+  std::string dataset = "fashion";
+  std::string split = "train";
+  std::string file;                    // inspect
+  std::string out = "runs/preview";    // preview
+  int count = 32;
+  std::uint64_t seed = 0;
+};
+
 int run_demo(const DemoOptions& options);
 int run_info();
+int run_data_list();
+int run_data_stats(const DataOptions& options);
+int run_data_inspect(const DataOptions& options);
+int run_data_preview(const DataOptions& options);
 
 }  // namespace nanossl

@@ -1,6 +1,7 @@
 // The nanossl command line. Subcommands arrive with the layers that need them:
 //   info   what this build and machine offer (CUDA, GEMM kernel, threads)
 //   demo   the smallest end-to-end training the engine can run (synthetic data)
+//   data   list, stats, inspect and preview datasets
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -22,10 +23,30 @@ int main(int argc, char** argv) {
 
   CLI::App* info_cmd = app.add_subcommand("info", "print what this build and machine offer");
 
+  nanossl::DataOptions data;
+  CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
+  data_cmd->require_subcommand(1);
+  CLI::App* list_cmd = data_cmd->add_subcommand("list", "built-in datasets, present or not");
+  CLI::App* stats_cmd = data_cmd->add_subcommand("stats", "images per fine and coarse class");
+  stats_cmd->add_option("dataset", data.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...")->required();
+  stats_cmd->add_option("--split", data.split, "train or test");
+  CLI::App* inspect_cmd = data_cmd->add_subcommand("inspect", "decode one image or dataset file");
+  inspect_cmd->add_option("file", data.file, "a PNG, JPEG, IDX or CIFAR file")->required();
+  CLI::App* preview_cmd = data_cmd->add_subcommand("preview", "PNG grids of samples, corruptions and SimCLR views");
+  preview_cmd->add_option("dataset", data.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...")->required();
+  preview_cmd->add_option("--split", data.split, "train or test");
+  preview_cmd->add_option("--out", data.out, "output folder");
+  preview_cmd->add_option("--count", data.count, "images in the sample grid")->check(CLI::PositiveNumber);
+  preview_cmd->add_option("--seed", data.seed, "seed of the corruptions and views");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
+    if (list_cmd->parsed()) return nanossl::run_data_list();
+    if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
+    if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);
+    if (preview_cmd->parsed()) return nanossl::run_data_preview(data);
   } catch (const std::exception& e) {
     std::cerr << "nanossl: " << e.what() << "\n";
     return 1;

@@ -48,6 +48,19 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return Tensor(impl);
 }
 
+Tensor Tensor::empty_pinned(const Shape& shape, DType dtype) {
+  if (!cuda::available()) return empty(shape, dtype);
+  for (std::int64_t extent : shape) {
+    if (extent < 0) throw std::invalid_argument("[empty_pinned] negative extent in " + shape_str(shape));
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape_numel(shape)) * dtype_size(dtype),
+                                            Device::cpu(), /*pinned=*/true);
+  return Tensor(impl);
+}
+
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
 Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
 
@@ -129,12 +142,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::pin_memory() const {
   if (!device().is_cpu()) throw std::invalid_argument("[pin_memory] needs a CPU tensor, got " + describe());
   if (is_pinned()) return *this;
-  if (!cuda::available()) return clone();
-  auto impl = std::make_shared<TensorImpl>();
-  impl->shape = shape();
-  impl->dtype = dtype();
-  impl->storage = std::make_shared<Storage>(nbytes(), Device::cpu(), /*pinned=*/true);
-  Tensor out(impl);
+  Tensor out = empty_pinned(shape(), dtype());
   out.copy_(*this);
   return out;
 }

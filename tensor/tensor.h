@@ -38,6 +38,9 @@ class Tensor {
 
   // ---- creation (see tensor/creation.cpp, tensor/random.cpp) ----
   static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+  // A CPU tensor in page-locked memory when a GPU is present (see pin_memory), so a
+  // loader can build batches straight into memory that copies to the GPU asynchronously.
+  static Tensor empty_pinned(const Shape& shape, DType dtype = DType::f32);
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor full(const Shape& shape, double value, DType dtype = DType::f32,

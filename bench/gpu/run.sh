@@ -12,7 +12,7 @@
 #
 # GoogleTest: used from the system if present; else `apt-get install libgtest-dev`
 # is tried; else a GoogleTest source tree is built if one is found at
-# $NANOSSL_GTEST_SRC or .gtest-src; else the tests are configured off
+# $NANOSSL_GTEST_SRC, .devcarry/googletest or .gtest-src; else the tests are configured off
 # (NANOSSL_TESTS=OFF) and the summary says so. A machine with no network needs the
 # source brought along: on the build machine, `cp -r /usr/src/googletest .gtest-src`
 # (libgtest-dev's sources, 4 MB; build-*/ and .gtest-src/ must be git-ignored so
@@ -20,6 +20,13 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
+# Headers and libraries the GPU image lacks, gathered by bench/gpu/prepare_carry.sh.
+if [ -d .devcarry ]; then
+  export CPATH="$ROOT/.devcarry/include:$ROOT/.devcarry/include/stb${CPATH:+:$CPATH}"
+  export LIBRARY_PATH="$ROOT/.devcarry/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$ROOT/.devcarry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export CMAKE_PREFIX_PATH="$ROOT/.devcarry${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+fi
 BUILD=build-gpu
 OUTDIR=${OUT:-$BUILD/bench-out}
 mkdir -p "$OUTDIR" "$BUILD"
@@ -94,6 +101,7 @@ if [ -z "$(find_gtest)" ]; then
 fi
 if [ -z "$(find_gtest)" ]; then
   GTEST_SRC=${NANOSSL_GTEST_SRC:-.gtest-src}
+  [ -d .devcarry/googletest ] && [ -z "${NANOSSL_GTEST_SRC:-}" ] && GTEST_SRC=.devcarry/googletest
   if [ -f "$GTEST_SRC/CMakeLists.txt" ]; then
     log "building GoogleTest from $GTEST_SRC"
     GTEST_PREFIX=$ROOT/$BUILD/gtest-install
