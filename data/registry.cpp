@@ -43,16 +43,26 @@ std::string idx_file(const std::string& dir, const std::string& name) {
   throw std::runtime_error("[dataset mnist:" + dir + "] missing " + name + " (or " + name + ".gz)");
 }
 
-DatasetPtr open_folder(const std::string& dir, Split split) {
+// "DIR" or "DIR?skip_corrupt": with the option, files that fail to decode are
+// dropped up front (and counted) instead of failing the run.
+DatasetPtr open_folder(const std::string& spec, Split split) {
+  const std::size_t question = spec.find('?');
+  const std::string dir = spec.substr(0, question);
+  const std::string option = question == std::string::npos ? "" : spec.substr(question + 1);
+  if (!option.empty() && option != "skip_corrupt") {
+    throw std::invalid_argument("[dataset folder:" + spec + "] unknown option '" + option + "' (known: skip_corrupt)");
+  }
   const fs::path root(dir);
   if (!fs::is_directory(root)) throw std::runtime_error("[dataset folder:" + dir + "] no such directory");
   fs::path chosen = root;
-  if (fs::is_directory(root / "train") && fs::is_directory(root / "test")) {
-    chosen = root / (split == Split::train ? "train" : "test");
-  }
   ImageFolderOptions options;
-  options.name = "folder:" + dir + "/" + split_name(split);
+  options.name = "folder:" + dir;
+  if (fs::is_directory(root / "train") && fs::is_directory(root / "test")) {
+    chosen = root / split_name(split);
+    options.name += std::string("/") + split_name(split);
+  }
   if (fs::exists(root / "hierarchy.txt")) options.hierarchy_file = (root / "hierarchy.txt").string();
+  options.skip_corrupt = option == "skip_corrupt";
   return std::make_shared<ImageFolderDataset>(chosen.string(), options);
 }
 

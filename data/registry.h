@@ -5,7 +5,9 @@
 //   cifar100:DIR           CIFAR-100 binaries (train.bin, test.bin), 100 -> 20 classes
 //   mnist:DIR              an MNIST-format pair in DIR ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz])
 //   folder:DIR             image folders: DIR/train and DIR/test if both exist, else DIR
-//                          for both splits; DIR/hierarchy.txt is used when present
+//                          for both splits; DIR/hierarchy.txt is used when present;
+//                          folder:DIR?skip_corrupt drops (and counts) undecodable files
+//                          instead of failing on them
 #pragma once
 #include <string>
 #include <vector>

@@ -11,6 +11,7 @@
 #include "data/codec.h"
 #include "data/corrupt.h"
 #include "data/idx.h"
+#include "data/image_folder.h"
 #include "data/keyed_random.h"
 #include "data/registry.h"
 #include "experiments/commands.h"
@@ -75,6 +76,10 @@ int run_data_stats(const DataOptions& options) {
   std::printf("%s: %lld images", dataset->name().c_str(), static_cast<long long>(dataset->size()));
   if (dataset->channels() > 0) {
     std::printf(", %dx%dx%d", dataset->channels(), dataset->height(), dataset->width());
+  }
+  if (const auto* folder = dynamic_cast<const ImageFolderDataset*>(dataset.get())) {
+    std::printf(", %zu undecodable file(s) skipped", folder->skipped().size());
+    for (const SkippedFile& skipped : folder->skipped()) std::printf("\n  skipped %s: %s", skipped.path.c_str(), skipped.reason.c_str());
   }
   std::printf("\nfine classes (%lld):\n", static_cast<long long>(h.num_fine()));
   for (std::size_t k = 0; k < fine.size(); ++k) std::printf("  %-16s %lld\n", h.fine_names[k].c_str(), static_cast<long long>(fine[k]));
