@@ -76,6 +76,32 @@ FloatImage resize_bilinear(const FloatImage& image, int height, int width) {
   return out;
 }
 
+std::vector<std::uint8_t> to_interleaved(const Image& image) {
+  const std::size_t plane = static_cast<std::size_t>(image.height) * image.width;
+  std::vector<std::uint8_t> out(image.pixels.size());
+  for (std::size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < image.channels; ++c) out[i * image.channels + c] = image.pixels[c * plane + i];
+  return out;
+}
+
+Image from_interleaved(const std::uint8_t* pixels, int channels, int height, int width) {
+  Image image = make_image(channels, height, width);
+  const std::size_t plane = static_cast<std::size_t>(height) * width;
+  for (std::size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < channels; ++c) image.pixels[c * plane + i] = pixels[i * channels + c];
+  return image;
+}
+
+void check_encodable(const Image& image, const char* codec) {
+  if ((image.channels != 1 && image.channels != 3) || image.height <= 0 || image.width <= 0 ||
+      image.pixels.size() != static_cast<std::size_t>(image.channels) * image.height * image.width) {
+    throw std::invalid_argument(std::string("[") + codec + "] cannot encode an image of " +
+                                std::to_string(image.channels) + "x" + std::to_string(image.height) + "x" +
+                                std::to_string(image.width) + " with " + std::to_string(image.pixels.size()) +
+                                " bytes");
+  }
+}
+
 Image with_channels(const Image& image, int channels) {
   if (channels == image.channels) return image;
   if (channels == 3 && image.channels == 1) {

@@ -33,6 +33,12 @@ Image to_bytes(const FloatImage& image);     // round(clamp(v, 0, 1) * 255)
 Image pad_to(const Image& image, int height, int width);
 // Bilinear resize (align corners off, as PIL/torchvision's antialias-free path).
 FloatImage resize_bilinear(const FloatImage& image, int height, int width);
+// Codecs store pixels interleaved (RGBRGB...); Image is planar. Both directions:
+std::vector<std::uint8_t> to_interleaved(const Image& image);
+Image from_interleaved(const std::uint8_t* pixels, int channels, int height, int width);
+// Throws "[CODEC] cannot encode an image of CxHxW with N bytes" unless `image` is a
+// well-formed 1- or 3-channel image.
+void check_encodable(const Image& image, const char* codec);
 // 1 -> 3 channels by repeating the plane; 3 -> 1 by ITU-R 601 luma.
 Image with_channels(const Image& image, int channels);
 

@@ -53,29 +53,15 @@ Image decode_jpeg(const std::uint8_t* bytes, std::size_t size, const std::string
                     TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0) {
     throw jpeg_error(source, std::string("corrupt JPEG: ") + tjGetErrorStr2(decoder.handle));
   }
-  Image image{channels, height, width, std::vector<std::uint8_t>(interleaved.size())};
-  const std::size_t plane = static_cast<std::size_t>(height) * width;
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < channels; ++c) image.pixels[c * plane + i] = interleaved[i * channels + c];
-  }
-  return image;
+  return from_interleaved(interleaved.data(), channels, height, width);
 }
 
 std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
   if (quality < 1 || quality > 100) {
     throw std::invalid_argument("[jpeg] quality " + std::to_string(quality) + " is outside 1..100");
   }
-  if ((image.channels != 1 && image.channels != 3) || image.height <= 0 || image.width <= 0 ||
-      image.pixels.size() != static_cast<std::size_t>(image.channels) * image.height * image.width) {
-    throw std::invalid_argument("[jpeg] cannot encode an image of " + std::to_string(image.channels) + "x" +
-                                std::to_string(image.height) + "x" + std::to_string(image.width) + " with " +
-                                std::to_string(image.pixels.size()) + " bytes");
-  }
-  const std::size_t plane = static_cast<std::size_t>(image.height) * image.width;
-  std::vector<std::uint8_t> interleaved(image.pixels.size());
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < image.channels; ++c) interleaved[i * image.channels + c] = image.pixels[c * plane + i];
-  }
+  check_encodable(image, "jpeg");
+  const std::vector<std::uint8_t> interleaved = to_interleaved(image);
   TurboHandle encoder(tjInitCompress());
   if (encoder.handle == nullptr) throw std::runtime_error(std::string("[jpeg] cannot start the encoder: ") + tjGetErrorStr2(nullptr));
   const bool gray = image.channels == 1;

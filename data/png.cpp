@@ -94,35 +94,19 @@ Image decode_png(const std::uint8_t* bytes, std::size_t size, const std::string&
   stbi_uc* decoded = stbi_load_from_memory(bytes, length, &width, &height, &components, channels);
   if (decoded == nullptr) throw png_error(source, std::string("corrupt PNG: ") + stbi_failure_reason());
   Image image;
-  image.channels = channels;
-  image.height = height;
-  image.width = width;
   try {
-    image.pixels.resize(static_cast<std::size_t>(channels) * height * width);
+    image = from_interleaved(decoded, channels, height, width);
   } catch (...) {
     stbi_image_free(decoded);
     throw;
-  }
-  const std::size_t plane = static_cast<std::size_t>(height) * width;
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < channels; ++c) image.pixels[c * plane + i] = decoded[i * channels + c];
   }
   stbi_image_free(decoded);
   return image;
 }
 
 std::vector<std::uint8_t> encode_png(const Image& image) {
-  if ((image.channels != 1 && image.channels != 3) || image.height <= 0 || image.width <= 0 ||
-      image.pixels.size() != static_cast<std::size_t>(image.channels) * image.height * image.width) {
-    throw std::invalid_argument("[png] cannot encode an image of " + std::to_string(image.channels) + "x" +
-                                std::to_string(image.height) + "x" + std::to_string(image.width) + " with " +
-                                std::to_string(image.pixels.size()) + " bytes");
-  }
-  const std::size_t plane = static_cast<std::size_t>(image.height) * image.width;
-  std::vector<std::uint8_t> interleaved(image.pixels.size());
-  for (std::size_t i = 0; i < plane; ++i) {
-    for (int c = 0; c < image.channels; ++c) interleaved[i * image.channels + c] = image.pixels[c * plane + i];
-  }
+  check_encodable(image, "png");
+  const std::vector<std::uint8_t> interleaved = to_interleaved(image);
   std::vector<std::uint8_t> out;
   if (!stbi_write_png_to_func(append_bytes, &out, image.width, image.height, image.channels,
                                    interleaved.data(), image.width * image.channels)) {

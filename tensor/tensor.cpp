@@ -94,6 +94,17 @@ Tensor Tensor::narrow0(std::int64_t start, std::int64_t end) const {
   return Tensor(impl);
 }
 
+void Tensor::set_data(const Tensor& source) {
+  checked(impl_, "set_data()");
+  checked(source.impl_ptr(), "set_data() source");
+  if (impl_->grad_fn) throw std::logic_error("[set_data] only leaf tensors can be repointed");
+  impl_->storage = source.impl()->storage;
+  impl_->offset = source.impl()->offset;
+  impl_->shape = source.impl()->shape;
+  impl_->dtype = source.impl()->dtype;
+  impl_->grad.reset();
+}
+
 bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
 Tensor& Tensor::set_requires_grad(bool value) {

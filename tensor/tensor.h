@@ -102,6 +102,10 @@ class Tensor {
   Tensor& zero_() { return fill_(0.0); }
   Tensor& add_(const Tensor& other, double alpha = 1.0);  // this += alpha * other (same shape)
   Tensor& mul_(double factor);
+  // Makes this tensor (every handle to it) refer to `source`'s data, shape, dtype
+  // and device, keeping its autograd flags and dropping its gradient: how a
+  // module moves its parameters to another device in place.
+  void set_data(const Tensor& source);
 
   // ---- views ----
   // Same storage, new shape with equal numel; one -1 entry is inferred. Not

@@ -3,7 +3,11 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <cmath>
+#include <filesystem>
+#include <stdexcept>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +22,21 @@
   } while (0)
 
 namespace nanossl::testing {
+
+// A fresh directory under /tmp, removed with everything in it at the end.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/nanossl_test_XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = made;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
 
 // Uniform values in [lo, hi) from a seeded Philox stream, on the CPU.
 inline Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, std::uint64_t seed) {

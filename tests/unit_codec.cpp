@@ -13,22 +13,12 @@
 #include <string>
 
 #include "data/codec.h"
+#include "test_util.h"
 
 namespace nanossl::data {
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it at the end.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/nanossl_codec_XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using nanossl::testing::TempDir;
 
 // A smooth test picture (gradients without wrap-around), so JPEG's error stays small.
 Image gradient(int channels, int height, int width) {

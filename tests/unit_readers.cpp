@@ -12,6 +12,7 @@
 
 #include "data/cifar.h"
 #include "data/codec.h"
+#include "test_util.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
 #include "data/mnist_format.h"
@@ -19,17 +20,7 @@
 namespace nanossl::data {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/nanossl_readers_XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = made;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using nanossl::testing::TempDir;
 
 template <typename F>
 std::string error_of(F f) {

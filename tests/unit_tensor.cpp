@@ -185,6 +185,19 @@ TEST(Allocator, ReusesFreedBuffers) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again.data_ptr()) % 64, 0u);
 }
 
+TEST(Tensor, SetDataRepointsEveryHandle) {
+  Tensor parameter = Tensor::zeros({2, 2});
+  parameter.set_requires_grad();
+  Tensor alias = parameter;  // e.g. an optimizer's copy of the handle
+  parameter.set_grad(Tensor::ones({2, 2}));
+  parameter.set_data(Tensor::full({3}, 5.0, DType::f64));
+  EXPECT_EQ(alias.shape(), (Shape{3}));
+  EXPECT_EQ(alias.dtype(), DType::f64);
+  EXPECT_EQ(alias.to_vector<double>(), (std::vector<double>{5, 5, 5}));
+  EXPECT_TRUE(alias.requires_grad());
+  EXPECT_FALSE(alias.grad().defined());
+}
+
 TEST(Tensor, PinMemoryKeepsValues) {
   Tensor t = Tensor::randn({4, 5});
   Tensor pinned = t.pin_memory();
