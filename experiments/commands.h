@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nanossl {
 
@@ -23,7 +24,15 @@ struct DataOptions {
   std::uint64_t seed = 0;
 };
 
+struct TrainOptions {
+  std::string preset = "train-fashion";
+  std::vector<std::string> overrides;  // --set key=value
+  std::string out = "runs/train";
+  std::string resume;                  // a run directory to continue
+};
+
 int run_demo(const DemoOptions& options);
+int run_train(const TrainOptions& options);
 int run_info();
 int run_data_list();
 int run_data_stats(const DataOptions& options);

@@ -2,6 +2,7 @@
 //   info   what this build and machine offer (CUDA, GEMM kernel, threads)
 //   demo   the smallest end-to-end training the engine can run (synthetic data)
 //   data   list, stats, inspect and preview datasets
+//   train  supervised training from scratch, with checkpoints and --resume
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
 
   CLI::App* info_cmd = app.add_subcommand("info", "print what this build and machine offer");
 
+  nanossl::TrainOptions train;
+  CLI::App* train_cmd = app.add_subcommand("train", "supervised training from scratch");
+  train_cmd->add_option("--preset", train.preset, "a name in experiments/presets/ or a JSON file");
+  train_cmd->add_option("--set", train.overrides, "override a preset value: key.path=value (repeatable)");
+  train_cmd->add_option("--out", train.out, "run directory (config, metrics, results, checkpoints)");
+  train_cmd->add_option("--resume", train.resume, "continue the run in this directory from its last checkpoint");
+
   nanossl::DataOptions data;
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
   data_cmd->require_subcommand(1);
@@ -43,6 +51,7 @@ int main(int argc, char** argv) {
   try {
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
+    if (train_cmd->parsed()) return nanossl::run_train(train);
     if (list_cmd->parsed()) return nanossl::run_data_list();
     if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);

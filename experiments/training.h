@@ -1,0 +1,51 @@
+// Pieces every training command shares: the model, data and optimizer a config
+// describes, evaluation on a test split, and the metrics file.
+#pragma once
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "experiments/config.h"
+#include "nn/optim.h"
+#include "nn/resnet.h"
+
+namespace nanossl {
+
+// config.model: {depth, stem, width, zero_init_residual}; channels and classes
+// come from the data.
+std::shared_ptr<nn::ResNet> make_model(const Json& config, std::int64_t in_channels, std::int64_t num_classes);
+// config.optimizer: {name: sgd|lars, lr, lr_scaling, momentum, nesterov, weight_decay,
+// eta, exclude_bn_and_bias}; the learning rate is already scaled by batch size.
+std::unique_ptr<nn::Optimizer> make_optimizer(const Json& config, const nn::Module& model, double lr);
+// The labelled training set: all of `base` (labels == 0) or a class-balanced
+// fixed subset of `labels` images.
+data::DatasetPtr labeled_training_set(data::DatasetPtr base, std::int64_t labels, std::uint64_t seed);
+// How images reach the model, written into checkpoints and results.
+std::string preprocessing_note(const data::Dataset& dataset);
+
+struct Evaluation {
+  double top1 = 0.0;                 // percent
+  std::vector<double> per_class;     // percent, one per fine class
+  std::int64_t images = 0;
+};
+// Eval-mode forward over every image of `dataset` (no augmentation).
+Evaluation evaluate(nn::Module& model, data::DatasetPtr dataset, Device device, std::int64_t batch_size, int workers);
+
+// metrics.csv: a header, then one row per call; on resume, rows past the resumed
+// step are dropped so the file reads as one uninterrupted run.
+class MetricsFile {
+ public:
+  MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step);
+  ~MetricsFile();
+  void row(const std::vector<std::string>& values);
+
+ private:
+  std::FILE* file_ = nullptr;
+};
+
+std::string format_number(double value);  // shortest round-tripping text ("%.9g")
+
+}  // namespace nanossl

@@ -1,0 +1,35 @@
+// The safetensors file format (https://github.com/huggingface/safetensors): an
+// 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+// shape and byte range, then the raw data. Written atomically; every load is validated.
+#pragma once
+#include <map>
+#include <string>
+
+#include "tensor/tensor.h"
+
+namespace nanossl::nn {
+
+// Writes `tensors` (CUDA ones are copied to the host) and string `metadata` to
+// `path`: the data in sorted-name order, contiguous, the header padded with
+// spaces to a multiple of 8. Atomic: the bytes go to "PATH.tmp-PID", which is
+// fsynced and renamed over `path`, and then the directory is fsynced, so `path`
+// holds either the old file or the complete new one.
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+// Reads every tensor of `path` into CPU tensors, and the "__metadata__" entries into
+// `*metadata` when given. Throws std::runtime_error naming the file and the problem
+// for a truncated file, an absurd header length, invalid JSON, an unsupported dtype,
+// a shape that disagrees with its byte range, overlapping or gapped byte ranges, or
+// a data section whose size is not the end of the last range.
+std::map<std::string, Tensor> load_safetensors(const std::string& path,
+                                               std::map<std::string, std::string>* metadata = nullptr);
+
+// The safetensors name of a dtype ("F32", "F64", "I64", "U8").
+const char* safetensors_dtype_name(DType dtype);
+
+// fsyncs a directory so that a rename or creation inside it survives a crash;
+// `who` prefixes the error message ("[checkpoint]").
+void fsync_directory(const std::string& dir, const std::string& who);
+
+}  // namespace nanossl::nn
