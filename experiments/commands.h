@@ -31,7 +31,16 @@ struct TrainOptions {
   std::string resume;                  // a run directory to continue
 };
 
+struct PredictOptions {
+  std::string checkpoint;  // a run directory or one checkpoint directory
+  std::string dataset = "fashion";
+  std::string split = "test";
+  std::string out = "logits.csv";  // .csv or .npy
+  std::string device = "cpu";
+};
+
 int run_demo(const DemoOptions& options);
+int run_predict(const PredictOptions& options);
 int run_train(const TrainOptions& options);
 int run_info();
 int run_data_list();

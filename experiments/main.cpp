@@ -3,10 +3,12 @@
 //   demo   the smallest end-to-end training the engine can run (synthetic data)
 //   data   list, stats, inspect and preview datasets
 //   train  supervised training from scratch, with checkpoints and --resume
+//   predict  logits of every image of a split from a checkpoint (CSV or .npy)
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 
+#include "cpu/denormals.h"
 #include "experiments/commands.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +33,14 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--out", train.out, "run directory (config, metrics, results, checkpoints)");
   train_cmd->add_option("--resume", train.resume, "continue the run in this directory from its last checkpoint");
 
+  nanossl::PredictOptions predict;
+  CLI::App* predict_cmd = app.add_subcommand("predict", "logits of every image of a split, in order");
+  predict_cmd->add_option("--checkpoint", predict.checkpoint, "run directory or checkpoint directory")->required();
+  predict_cmd->add_option("--dataset", predict.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...");
+  predict_cmd->add_option("--split", predict.split, "train or test");
+  predict_cmd->add_option("--out", predict.out, "output file: .csv or .npy");
+  predict_cmd->add_option("--device", predict.device, "cpu or cuda[:N]");
+
   nanossl::DataOptions data;
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
   data_cmd->require_subcommand(1);
@@ -48,10 +58,12 @@ int main(int argc, char** argv) {
   preview_cmd->add_option("--seed", data.seed, "seed of the corruptions and views");
 
   CLI11_PARSE(app, argc, argv);
+  nanossl::cpu::set_flush_denormals(true);  // see cpu/denormals.h
   try {
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
     if (train_cmd->parsed()) return nanossl::run_train(train);
+    if (predict_cmd->parsed()) return nanossl::run_predict(predict);
     if (list_cmd->parsed()) return nanossl::run_data_list();
     if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);

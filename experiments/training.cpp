@@ -56,9 +56,12 @@ data::DatasetPtr labeled_training_set(data::DatasetPtr base, std::int64_t labels
 }
 
 std::string preprocessing_note(const data::Dataset& dataset) {
-  return dataset.name() + ": images as " + std::to_string(dataset.channels()) + "x" +
-         std::to_string(dataset.height()) + "x" + std::to_string(dataset.width()) +
-         " (Fashion-MNIST: 28x28 zero-padded to 32x32, centred), pixel bytes / 255, no mean/std normalisation";
+  const std::string shape = std::to_string(dataset.channels()) + "x" + std::to_string(dataset.height()) + "x" +
+                            std::to_string(dataset.width());
+  const std::string source = dataset.name().rfind("fashion", 0) == 0
+                                 ? "Fashion-MNIST 28x28 bytes zero-padded by 2 px on each side to " + shape
+                                 : dataset.name() + " images as " + shape + " bytes";
+  return source + ", divided by 255 into [0, 1], no mean/std normalisation";
 }
 
 Evaluation evaluate(nn::Module& model, data::DatasetPtr dataset, Device device, std::int64_t batch_size, int workers) {

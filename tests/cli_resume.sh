@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exact resume, end to end (CTest label: integration). Three runs of the smoke
+# Exact resume and predict, end to end (CTest label: integration). Three runs of the smoke
 # preset must end with byte-identical weights and identical per-step losses:
 #   A: 20 steps straight;
 #   B: stopped after 7 steps, then `--resume` in a new process;
@@ -20,6 +20,13 @@ losses() { cut -d, -f1-5 "$1/metrics.csv"; }
 cmp "$work/a/$final" "$work/b/$final"
 diff <(losses "$work/a") <(losses "$work/b")
 echo "stop + resume: identical weights and losses"
+
+# predict: the logits of every test image, as .npy (128-byte header + N x C floats)
+"$nanossl" predict --checkpoint "$work/a" --dataset shapes:320 --split test --out "$work/a/logits.npy" > "$work/p.log"
+test "$(stat -c %s "$work/a/logits.npy")" -eq $((128 + 320 * 32 * 4))
+"$nanossl" predict --checkpoint "$work/a" --dataset shapes:320 --out "$work/a/logits.csv" > "$work/p2.log"
+test "$(wc -l < "$work/a/logits.csv")" -eq 321
+echo "predict: logits of 320 images x 32 classes as .npy and .csv"
 
 # Kill at a random moment of a longer run (80 steps, checkpoints every 3 steps),
 # compared with the same run done straight. Retried if the run finished first.
