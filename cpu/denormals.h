@@ -1,7 +1,8 @@
 // Flush-to-zero for subnormal floats. Arithmetic on subnormals (|x| < 1.2e-38)
-// takes a slow microcode path on x86; late in training, tiny gradients and
-// momentum values reach that range and can halve a step's speed. Training
-// commands turn flushing on; tests that check exact float behaviour do not.
+// takes a slow microcode path on x86, and tiny gradients and momentum values can
+// reach that range late in training; oneDNN, PyTorch's CPU backend, flushes them
+// too. The nanossl command turns flushing on; the tests, which check exact float
+// behaviour, do not.
 #pragma once
 
 namespace nanossl::cpu {
