@@ -58,17 +58,24 @@ NANOSSL_HOST_DEVICE inline double philox_uniform_at(std::uint64_t seed, std::uin
   return philox_unit(philox4x32(seed, stream, offset + i / 4).word[i % 4]);
 }
 
-// Element i of the standard-normal stream at `offset`: Box-Muller on the pair of
-// words (2*(i/2)%4, +1) of block offset + i/4; even i takes the cosine branch.
-NANOSSL_HOST_DEVICE inline double philox_normal_at(std::uint64_t seed, std::uint64_t stream,
-                                                   std::uint64_t offset, std::uint64_t i) {
-  PhiloxBlock block = philox4x32(seed, stream, offset + i / 4);
-  unsigned first = static_cast<unsigned>((i / 2) % 2) * 2;
+// Box-Muller on words (first, first+1) of a block: the cosine and sine normals.
+NANOSSL_HOST_DEVICE inline void philox_normal_pair(const PhiloxBlock& block, unsigned first, double& cosine,
+                                                   double& sine) {
   double u1 = (static_cast<double>(block.word[first] >> 8) + 1.0) * (1.0 / 16777216.0);  // (0, 1]
   double u2 = philox_unit(block.word[first + 1]);
   double radius = std::sqrt(-2.0 * std::log(u1));
   double angle = 6.283185307179586 * u2;
-  return (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
+  cosine = radius * std::cos(angle);
+  sine = radius * std::sin(angle);
+}
+
+// Element i of the standard-normal stream at `offset`: Box-Muller on the pair of
+// words (2*(i/2)%4, +1) of block offset + i/4; even i takes the cosine branch.
+NANOSSL_HOST_DEVICE inline double philox_normal_at(std::uint64_t seed, std::uint64_t stream,
+                                                   std::uint64_t offset, std::uint64_t i) {
+  double cosine, sine;
+  philox_normal_pair(philox4x32(seed, stream, offset + i / 4), static_cast<unsigned>((i / 2) % 2) * 2, cosine, sine);
+  return (i % 2 == 0) ? cosine : sine;
 }
 
 }  // namespace nanossl

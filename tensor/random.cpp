@@ -1,6 +1,7 @@
 // The global Philox generator and Tensor::rand / Tensor::randn.
 #include "tensor/random.h"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -36,13 +37,21 @@ Tensor draw(const Shape& shape, DType dtype, Device device, Distribution dist) {
     else cuda::fill_normal(dtype, out.data_ptr(), n, seed, offset);
     return out;
   }
+  // One Philox block gives four consecutive elements (the convention of philox.h).
   auto fill = [&](auto* data) {
     using T = std::remove_pointer_t<decltype(data)>;
-#pragma omp parallel for if (n > 4096)
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto u = static_cast<std::uint64_t>(i);
-      data[i] = static_cast<T>(dist == Distribution::uniform ? philox_uniform_at(seed, 0, offset, u)
-                                                             : philox_normal_at(seed, 0, offset, u));
+    const std::int64_t blocks = (n + 3) / 4;
+#pragma omp parallel for if (blocks > 1024)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const PhiloxBlock block = philox4x32(seed, 0, offset + static_cast<std::uint64_t>(b));
+      double values[4];
+      if (dist == Distribution::uniform) {
+        for (int w = 0; w < 4; ++w) values[w] = philox_unit(block.word[w]);
+      } else {
+        philox_normal_pair(block, 0, values[0], values[1]);
+        philox_normal_pair(block, 2, values[2], values[3]);
+      }
+      for (std::int64_t i = 4 * b; i < std::min(n, 4 * b + 4); ++i) data[i] = static_cast<T>(values[i - 4 * b]);
     }
   };
   if (dtype == DType::f32) fill(out.data<float>());

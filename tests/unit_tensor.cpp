@@ -221,3 +221,16 @@ TEST(Device, CudaTensorWithoutGpuThrowsClearly) {
     EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
   }
 }
+
+TEST(Random, TensorDrawsFollowThePerElementFormula) {
+  // rand/randn fill four elements per Philox block; each must equal the
+  // element-wise definition in tensor/philox.h (which the GPU kernels use).
+  manual_seed(11);
+  const GeneratorState state = generator_state();
+  const auto u = Tensor::rand({7}, DType::f64).to_vector<double>();
+  const auto z = Tensor::randn({7}, DType::f64).to_vector<double>();
+  for (std::uint64_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(u[i], philox_uniform_at(state.seed, 0, state.offset, i));
+    EXPECT_EQ(z[i], philox_normal_at(state.seed, 0, state.offset + 2, i));  // 7 values used 2 blocks
+  }
+}
