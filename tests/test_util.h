@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -37,6 +38,29 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string file(const std::string& name) const { return path + "/" + name; }
 };
+
+// Calls `parse` on copies of `bytes` with one byte flipped (masks 0x01, 0x40, 0x80,
+// 0xff) at about `positions` evenly spaced offsets. Each call must return or throw
+// a std::exception with a message — never crash; at least one must be rejected.
+template <class Parse>
+void expect_byte_flips_are_safe(const std::vector<std::uint8_t>& bytes, Parse parse, std::size_t positions = 100) {
+  int rejected = 0, total = 0;
+  for (std::size_t pos = 0; pos < bytes.size(); pos += std::max<std::size_t>(1, bytes.size() / positions)) {
+    for (std::uint8_t mask : {0x01, 0x40, 0x80, 0xff}) {
+      std::vector<std::uint8_t> copy = bytes;
+      copy[pos] ^= mask;
+      ++total;
+      try {
+        parse(copy);
+      } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()), "");
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(total, 100);
+  EXPECT_GT(rejected, 0);  // flipping the signature at least must be caught
+}
 
 // Uniform values in [lo, hi) from a seeded Philox stream, on the CPU.
 inline Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, std::uint64_t seed) {

@@ -66,26 +66,7 @@ IdxArray label_array(std::int64_t n, int classes) {
   return a;
 }
 
-// Flips bytes at many positions: parse must succeed or throw std::exception.
-template <typename Parse>
-void expect_flips_are_safe(const std::vector<std::uint8_t>& bytes, Parse parse) {
-  int rejected = 0, total = 0;
-  for (std::size_t pos = 0; pos < bytes.size(); pos += std::max<std::size_t>(1, bytes.size() / 211)) {
-    for (std::uint8_t mask : {0x01, 0x40, 0xff}) {
-      std::vector<std::uint8_t> copy = bytes;
-      copy[pos] ^= mask;
-      ++total;
-      try {
-        parse(copy);
-      } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()), "");
-        ++rejected;
-      }
-    }
-  }
-  EXPECT_GT(total, 100);
-  EXPECT_GT(rejected, 0);
-}
+using nanossl::testing::expect_byte_flips_are_safe;
 
 // ---- IDX ----
 
@@ -153,8 +134,8 @@ TEST(Idx, TruncatedGzipStreamsAreErrors) {
 TEST(Idx, BitFlipsParseOrThrow) {
   const std::vector<std::uint8_t> plain = encode_idx(image_array(10, 6, 6));
   auto parse = [](const std::vector<std::uint8_t>& b) { parse_idx(b.data(), b.size(), "f.idx"); };
-  expect_flips_are_safe(plain, parse);
-  expect_flips_are_safe(gzip(plain), parse);
+  expect_byte_flips_are_safe(plain, parse);
+  expect_byte_flips_are_safe(gzip(plain), parse);
 }
 
 TEST(Idx, MissingFileNamesThePath) {
@@ -324,7 +305,7 @@ TEST(Cifar, Cifar100Errors) {
 
 TEST(Cifar, BitFlipsParseOrThrow) {
   const std::vector<std::uint8_t> bytes = cifar_records(3, 2, 0, 100);
-  expect_flips_are_safe(bytes, [](const std::vector<std::uint8_t>& b) {
+  expect_byte_flips_are_safe(bytes, [](const std::vector<std::uint8_t>& b) {
     CifarRecords records;
     parse_cifar(b.data(), b.size(), "f.bin", 2, 100, 20, records);
     EXPECT_EQ(records.count(), 3);
