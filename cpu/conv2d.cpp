@@ -28,7 +28,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
+
+#include <omp.h>
 
 #include "cpu/allocator.h"
 #include "cpu/gemm.h"
@@ -224,14 +227,37 @@ void col2im(const T* col, std::int64_t B, const Conv2dGeometry& g, T* dx) {
   }
 }
 
+namespace {
+
+// Batch-parallel split. With more than one thread, each thread takes a contiguous
+// range of images and runs the whole lowering on it alone (its own workspace, a
+// one-thread GEMM); dweight is summed from per-thread partials in thread order, so
+// a run is deterministic for a given thread count. One fork/join per pass replaces
+// two or three per chunk: with a few hundred chunks per step of a narrow ResNet the
+// per-chunk barriers cost more than the work they split, and a thread descheduled by
+// a busy host stalled every one of them. One image per thread at least; inside an
+// enclosing parallel region everything stays on the calling thread.
+int batch_threads(const Conv2dGeometry& g) {
+  if (omp_in_parallel()) return 1;
+  return static_cast<int>(std::clamp<std::int64_t>(omp_get_max_threads(), 1, std::max<std::int64_t>(1, g.N)));
+}
+
+// Images [begin, end) of thread t of `threads`: an even split.
+std::pair<std::int64_t, std::int64_t> thread_range(std::int64_t N, int threads, int t) {
+  return {N * t / threads, N * (t + 1) / threads};
+}
+
+// Forward of images [n_begin, n_end).
 template <class T>
-void conv2d_forward(const T* x, const T* weight, const T* bias, T* out, const Conv2dGeometry& g) {
+void forward_range(const T* x, const T* weight, const T* bias, T* out, const Conv2dGeometry& g,
+                   std::int64_t n_begin, std::int64_t n_end) {
+  if (n_begin >= n_end) return;
   const std::int64_t PQ = g.plane_out(), CRS = g.rows(), chunk = images_per_chunk(g);
   const bool direct = chunk == 1;                     // no reorder of the output
   const bool im2col_free = direct && g.pointwise();  // x_n is its own column matrix
   Workspace<T> col(im2col_free ? 0 : CRS * chunk * PQ), tmp(direct ? 0 : g.K * chunk * PQ);
-  for (std::int64_t n0 = 0; n0 < g.N; n0 += chunk) {
-    const std::int64_t B = std::min(chunk, g.N - n0), cols = B * PQ;
+  for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunk) {
+    const std::int64_t B = std::min(chunk, n_end - n0), cols = B * PQ;
     const T* x_chunk = x + n0 * g.C * g.plane_in();
     T* out_chunk = out + n0 * g.K * PQ;
     if (!im2col_free) im2col(x_chunk, B, g, col.get());
@@ -242,21 +268,21 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, T* out, const Co
   }
 }
 
+// Backward of images [n_begin, n_end): dx for those images, and their dweight sum
+// written (not added) into dweight, which is zeroed when the range is empty.
 template <class T>
-void conv2d_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
-                     const Conv2dGeometry& g) {
-  if (dbias) bias_gradient(dout, g, dbias);
-  if (!dx && !dweight) return;
-  if (g.N == 0) {
-    if (dweight) std::fill(dweight, dweight + g.K * g.rows(), T(0));
+void backward_range(const T* x, const T* weight, const T* dout, T* dx, T* dweight, const Conv2dGeometry& g,
+                    std::int64_t n_begin, std::int64_t n_end) {
+  const std::int64_t PQ = g.plane_out(), CRS = g.rows(), chunk = images_per_chunk(g);
+  if (n_begin >= n_end) {
+    if (dweight) std::fill(dweight, dweight + g.K * CRS, T(0));
     return;
   }
-  const std::int64_t PQ = g.plane_out(), CRS = g.rows(), chunk = images_per_chunk(g);
   const bool direct = chunk == 1;                     // dout is read in place
   const bool im2col_free = direct && g.pointwise();  // x_n and dx_n are column matrices
   Workspace<T> col(im2col_free ? 0 : CRS * chunk * PQ), dr(direct ? 0 : g.K * chunk * PQ);
-  for (std::int64_t n0 = 0; n0 < g.N; n0 += chunk) {
-    const std::int64_t B = std::min(chunk, g.N - n0), cols = B * PQ;
+  for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunk) {
+    const std::int64_t B = std::min(chunk, n_end - n0), cols = B * PQ;
     const T* x_chunk = x + n0 * g.C * g.plane_in();
     const T* dout_chunk = dout + n0 * g.K * PQ;
     if (!direct) pack_gradient(dout_chunk, B, g.K, PQ, dr.get());
@@ -264,7 +290,7 @@ void conv2d_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweig
     if (dweight) {
       if (!im2col_free) im2col(x_chunk, B, g, col.get());
       const T* columns = im2col_free ? x_chunk : col.get();
-      gemm<T>(false, true, g.K, CRS, cols, T(1), grad, cols, columns, cols, n0 == 0 ? T(0) : T(1),
+      gemm<T>(false, true, g.K, CRS, cols, T(1), grad, cols, columns, cols, n0 == n_begin ? T(0) : T(1),
               dweight, CRS);
     }
     if (dx) {
@@ -273,6 +299,42 @@ void conv2d_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweig
       gemm<T>(true, false, CRS, cols, g.K, T(1), weight, CRS, grad, cols, T(0), dcol, cols);
       if (!im2col_free) col2im(dcol, B, g, dx_chunk);
     }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward(const T* x, const T* weight, const T* bias, T* out, const Conv2dGeometry& g) {
+  const int threads = batch_threads(g);
+  if (threads == 1) return forward_range(x, weight, bias, out, g, 0, g.N);
+#pragma omp parallel num_threads(threads)
+  {
+    const auto [begin, end] = thread_range(g.N, threads, omp_get_thread_num());
+    forward_range(x, weight, bias, out, g, begin, end);
+  }
+}
+
+template <class T>
+void conv2d_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
+                     const Conv2dGeometry& g) {
+  if (dbias) bias_gradient(dout, g, dbias);
+  if (!dx && !dweight) return;
+  const int threads = batch_threads(g);
+  if (threads == 1) return backward_range(x, weight, dout, dx, dweight, g, 0, g.N);
+  // Thread 0 writes dweight itself; the others write partials, added in thread order.
+  const std::int64_t weight_size = g.K * g.rows();
+  Workspace<T> partials(dweight ? (threads - 1) * weight_size : 0);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    const auto [begin, end] = thread_range(g.N, threads, t);
+    T* my_dweight = !dweight ? nullptr : t == 0 ? dweight : partials.get() + (t - 1) * weight_size;
+    backward_range(x, weight, dout, dx, my_dweight, g, begin, end);
+  }
+  for (int t = 1; dweight && t < threads; ++t) {
+    const T* partial = partials.get() + (t - 1) * weight_size;
+    for (std::int64_t i = 0; i < weight_size; ++i) dweight[i] += partial[i];
   }
 }
 

@@ -13,6 +13,8 @@
 #include "autograd/ops/conv.h"
 #include "test_util.h"
 
+#include <omp.h>
+
 using namespace nanossl;
 using nanossl::testing::all_close;
 using nanossl::testing::uniform;
@@ -169,6 +171,20 @@ TEST(Conv2d, MatchesDirectConvolutionOnEveryChunking) {
   check_against_direct({18, 4, 8, 8}, {3, 4, 3, 3}, {1, 1, 1});
   // Many channels: the GEMMs' inner dimension spans several cache blocks.
   check_against_direct({3, 256, 8, 8}, {4, 256, 3, 3}, {1, 1, 1});
+}
+
+// Each thread takes a contiguous range of images: more threads than images, an
+// uneven split, and one image per thread all match the definition.
+TEST(Conv2d, MatchesDirectConvolutionOnEveryThreadSplit) {
+  const int threads_before = omp_get_max_threads();
+  for (int threads : {1, 2, 3, 5}) {
+    omp_set_num_threads(threads);
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    check_against_direct({1, 3, 6, 6}, {4, 3, 3, 3}, {1, 1, 1});
+    check_against_direct({4, 2, 8, 8}, {3, 2, 3, 3}, {2, 1, 1});
+    check_against_direct({7, 4, 32, 32}, {2, 4, 1, 1}, {1, 0, 1});
+  }
+  omp_set_num_threads(threads_before);
 }
 
 TEST(Conv2d, NoGraphWithoutGrad) {

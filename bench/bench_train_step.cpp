@@ -1,0 +1,136 @@
+// Throughput of one full training step of the nn/ and ssl/ modules on the CPU (or
+// GPU), ResNet with the CIFAR stem (any depth and base width) on random images:
+//   --task supervised: forward, cross-entropy, backward, SGD Nesterov with weight
+//                      decay, as `nanossl train` does it;
+//   --task simclr:     two views of each image as one batch of 2N through encoder
+//                      and projection head (2 layers, 128-d), NT-Xent (tau 0.5),
+//                      backward, LARS, as `nanossl pretrain` does it.
+// Images/s counts source images (a SimCLR image is two views). bench/peer_torch_train.py
+// runs the same steps in PyTorch; bench/run_train.sh compares the two in one run.
+//
+//   bench_train_step [--task supervised|simclr] [--device cpu|cuda] [--depth 18]
+//                    [--width 16] [--channels 3] [--batch 128] [--warmup 3] [--steps 10]
+//
+// The last line is machine-readable: "RESULT nanossl images_per_s=... ms_per_step=...".
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "autograd/ops.h"
+#include "cpu/denormals.h"
+#include "nn/optim.h"
+#include "nn/resnet.h"
+#include "ssl/simclr.h"
+#include "tensor/random.h"
+
+namespace {
+
+using nanossl::Device;
+using nanossl::Tensor;
+
+struct Options {
+  std::string task = "supervised";
+  Device device = Device::cpu();
+  int depth = 18;
+  std::int64_t width = 16, channels = 3, batch = 128, size = 32;
+  int warmup = 3, steps = 10;
+};
+
+bool parse(int argc, char** argv, Options& options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--task" && has_value) options.task = argv[++i];
+    else if (arg == "--device" && has_value) options.device = Device::parse(argv[++i]);
+    else if (arg == "--depth" && has_value) options.depth = std::atoi(argv[++i]);
+    else if (arg == "--width" && has_value) options.width = std::atoll(argv[++i]);
+    else if (arg == "--channels" && has_value) options.channels = std::atoll(argv[++i]);
+    else if (arg == "--batch" && has_value) options.batch = std::atoll(argv[++i]);
+    else if (arg == "--warmup" && has_value) options.warmup = std::atoi(argv[++i]);
+    else if (arg == "--steps" && has_value) options.steps = std::atoi(argv[++i]);
+    else return false;
+  }
+  return options.batch > 0 && options.steps > 0 && options.warmup >= 0 &&
+         (options.task == "supervised" || options.task == "simclr");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (!parse(argc, argv, options)) {
+    std::fprintf(stderr,
+                 "usage: bench_train_step [--task supervised|simclr] [--device cpu|cuda] [--depth 18] [--width 16] [--channels 3] "
+                 "[--batch 128] [--warmup 3] [--steps 10]\n");
+    return 2;
+  }
+  try {
+    using namespace nanossl;
+    cpu::set_flush_denormals(true);  // as the nanossl CLI does
+    manual_seed(0);
+    nn::ResNetConfig config;
+    config.depth = options.depth;
+    config.stem = nn::ResNetStem::cifar;
+    config.width_multiplier = options.width;
+    config.in_channels = options.channels;
+    const Shape image_shape = {options.batch, options.channels, options.size, options.size};
+    const Tensor images = Tensor::rand(image_shape).to(options.device);
+    const Tensor images2 = Tensor::rand(image_shape).to(options.device);
+    std::vector<std::int64_t> label_values(static_cast<std::size_t>(options.batch));
+    for (std::size_t i = 0; i < label_values.size(); ++i) label_values[i] = static_cast<std::int64_t>(i % 10);
+    const Tensor labels = Tensor::from_vector(label_values, {options.batch}).to(options.device);
+
+    std::shared_ptr<nn::Module> model;
+    std::unique_ptr<nn::Optimizer> optimizer;
+    if (options.task == "supervised") {
+      config.num_classes = 10;
+      model = nn::make_resnet(config);
+      nn::SgdOptions sgd;
+      sgd.lr = 0.05;
+      sgd.momentum = 0.9;
+      sgd.nesterov = true;
+      sgd.weight_decay = 5e-4;
+      optimizer = std::make_unique<nn::Sgd>(nn::optimizer_params(model->named_parameters(), true), sgd);
+    } else {
+      ssl::SimclrConfig simclr;
+      simclr.encoder = config;
+      model = std::make_shared<ssl::Simclr>(simclr);
+      nn::LarsOptions lars;
+      lars.lr = 1.2;  // 0.075 * sqrt(256)
+      lars.weight_decay = 1e-6;
+      optimizer = std::make_unique<nn::Lars>(nn::optimizer_params(model->named_parameters(), true), lars);
+    }
+    model->to(options.device);
+
+    double first_loss = 0.0, last_loss = 0.0;
+    auto step = [&] {
+      const Tensor loss = options.task == "supervised"
+                              ? cross_entropy((*model)(images), labels)
+                              : ssl::contrastive_step(static_cast<ssl::Simclr&>(*model), images, images2, 0.5).loss;
+      backward(loss);
+      optimizer->step();
+      optimizer->zero_grad();
+      return loss.item();  // synchronises with the device
+    };
+    for (int i = 0; i < options.warmup; ++i) first_loss = step();
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < options.steps; ++i) last_loss = step();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double ms = 1e3 * seconds / options.steps, images_per_s = options.batch * options.steps / seconds;
+    std::printf("nanossl %s ResNet-%d CIFAR stem width %lld, %lldx%lldx%lld, batch %lld, %s: %.1f ms/step, %.1f images/s; "
+                "loss %.4f -> %.4f\n",
+                options.task.c_str(), options.depth, static_cast<long long>(options.width), static_cast<long long>(options.channels),
+                static_cast<long long>(options.size), static_cast<long long>(options.size),
+                static_cast<long long>(options.batch), options.device.str().c_str(), ms, images_per_s, first_loss,
+                last_loss);
+    std::printf("RESULT nanossl images_per_s=%.2f ms_per_step=%.3f\n", images_per_s, ms);
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "bench_train_step: %s\n", error.what());
+    return 1;
+  }
+}
