@@ -54,7 +54,7 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool with_bi
 Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 BatchNorm::BatchNorm(const char* name, std::size_t input_dims, std::int64_t num_features,
-                     double momentum, double eps)
+                     double momentum, double eps, bool learn_bias)
     : num_features(num_features), momentum(momentum), eps(eps), name_(name), input_dims_(input_dims) {
   check_positive(name, "num_features", num_features);
   if (!(momentum >= 0.0 && momentum <= 1.0)) {
@@ -63,7 +63,7 @@ BatchNorm::BatchNorm(const char* name, std::size_t input_dims, std::int64_t num_
   }
   if (!(eps > 0.0)) throw std::invalid_argument(std::string("[") + name + "] eps must be positive, got " + std::to_string(eps));
   weight = register_parameter("weight", Tensor::ones({num_features}));
-  bias = register_parameter("bias", Tensor::zeros({num_features}));
+  if (learn_bias) bias = register_parameter("bias", Tensor::zeros({num_features}));
   running_mean = register_buffer("running_mean", Tensor::zeros({num_features}));
   running_var = register_buffer("running_var", Tensor::ones({num_features}));
   num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}, DType::i64));

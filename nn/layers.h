@@ -39,18 +39,19 @@ class Linear : public Module {
 // training mode it normalises with batch statistics and updates the running ones
 // (running = (1-momentum)*running + momentum*batch) and counts the batch; in eval
 // mode it uses the running statistics. `input_dims` is 2 for BatchNorm1d (N,C) and
-// 4 for BatchNorm2d (N,C,H,W).
+// 4 for BatchNorm2d (N,C,H,W). With learn_bias false there is no "bias" parameter
+// (bias stays undefined, i.e. beta = 0): the last BN of SimCLR v2's projection head.
 class BatchNorm : public Module {
  public:
   Tensor forward(const Tensor& x) override;
 
-  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  Tensor weight, bias, running_mean, running_var, num_batches_tracked;  // bias may be undefined
   std::int64_t num_features;
   double momentum, eps;
 
  protected:
   BatchNorm(const char* name, std::size_t input_dims, std::int64_t num_features, double momentum,
-            double eps);
+            double eps, bool learn_bias);
   void on_state_loaded() override;
 
  private:
@@ -62,14 +63,16 @@ class BatchNorm : public Module {
 
 class BatchNorm1d : public BatchNorm {
  public:
-  explicit BatchNorm1d(std::int64_t num_features, double momentum = 0.1, double eps = 1e-5)
-      : BatchNorm("BatchNorm1d", 2, num_features, momentum, eps) {}
+  explicit BatchNorm1d(std::int64_t num_features, double momentum = 0.1, double eps = 1e-5,
+                       bool learn_bias = true)
+      : BatchNorm("BatchNorm1d", 2, num_features, momentum, eps, learn_bias) {}
 };
 
 class BatchNorm2d : public BatchNorm {
  public:
-  explicit BatchNorm2d(std::int64_t num_features, double momentum = 0.1, double eps = 1e-5)
-      : BatchNorm("BatchNorm2d", 4, num_features, momentum, eps) {}
+  explicit BatchNorm2d(std::int64_t num_features, double momentum = 0.1, double eps = 1e-5,
+                       bool learn_bias = true)
+      : BatchNorm("BatchNorm2d", 4, num_features, momentum, eps, learn_bias) {}
 };
 
 class ReLU : public Module {

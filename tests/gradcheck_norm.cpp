@@ -1,5 +1,5 @@
 // Gradient checks of batch_norm (training and eval, (N,C) and (N,C,H,W), with and
-// without affine parameters) and l2_normalize, in double on the CPU.
+// without affine parameters, weight without bias) and l2_normalize, in double on the CPU.
 #include <gtest/gtest.h>
 
 #include "autograd/gradcheck.h"
@@ -39,6 +39,24 @@ TEST(GradcheckNorm, BatchNormTrainingWithoutAffine) {
         [](Inputs in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true); },
         {leaf(s, 7)});
     EXPECT_TRUE(r.ok) << shape_str(s) << ": " << r.message;
+  }
+}
+
+TEST(GradcheckNorm, BatchNormWeightWithoutBias) {
+  // gamma without beta (nn::BatchNorm with learn_bias false), training and eval.
+  for (const Shape& s : {Shape{4, 3}, Shape{3, 2, 2, 2}}) {
+    const std::int64_t C = s[1];
+    auto train = gradcheck(
+        [](Inputs in) { return batch_norm(in[0], in[1], Tensor(), Tensor(), Tensor(), true); },
+        {leaf(s, 21), leaf({C}, 22)});
+    EXPECT_TRUE(train.ok) << shape_str(s) << ": " << train.message;
+    EXPECT_GT(train.checked, 0);
+    Tensor running_mean = uniform({C}, -1.0, 1.0, DType::f64, 23);
+    Tensor running_var = uniform({C}, 0.5, 2.0, DType::f64, 24);
+    auto eval = gradcheck(
+        [&](Inputs in) { return batch_norm(in[0], in[1], Tensor(), running_mean, running_var, false); },
+        {leaf(s, 25), leaf({C}, 26)});
+    EXPECT_TRUE(eval.ok) << shape_str(s) << ": " << eval.message;
   }
 }
 

@@ -138,6 +138,51 @@ TEST(Layers, BatchNormTrainUsesBatchStatisticsAndUpdatesRunning) {
   EXPECT_TRUE(all_close(z, expected, 1e-4, 1e-4));
 }
 
+TEST(Layers, BatchNormWithoutLearnedBias) {
+  // learn_bias = false: no "bias" parameter (beta fixed at 0), everything else as usual.
+  manual_seed(7);
+  BatchNorm1d bn(4, 0.1, 1e-5, /*learn_bias=*/false);
+  EXPECT_FALSE(bn.bias.defined());
+  std::vector<std::string> names;
+  for (const auto& entry : bn.named_state()) names.push_back(entry.first);
+  EXPECT_EQ(names, (std::vector<std::string>{"weight", "running_mean", "running_var", "num_batches_tracked"}));
+  EXPECT_EQ(bn.parameters().size(), 1u);
+  EXPECT_EQ(BatchNorm2d(3, 0.1, 1e-5, false).named_parameters().size(), 1u);
+  EXPECT_EQ(BatchNorm1d(3).named_parameters().size(), 2u);  // the default keeps it
+
+  // Same output and gradients as an affine BN whose bias is held at zero.
+  BatchNorm1d with_bias(4);
+  bn.weight.fill_(1.5);
+  with_bias.weight.fill_(1.5);
+  Tensor x = Tensor::randn({6, 4}) * 2.0 + 1.0;
+  x.set_requires_grad();
+  Tensor x2 = x.detach().clone();
+  x2.set_requires_grad();
+  const Tensor weights = Tensor::randn({6, 4});
+  const Tensor y = bn(x), y2 = with_bias(x2);
+  EXPECT_TRUE(all_close(mean(y, {0}), Tensor::zeros({4}), 1e-5, 0));
+  EXPECT_TRUE(all_close(y, y2, 1e-6, 1e-6));
+  backward(sum(y * weights));
+  backward(sum(y2 * weights));
+  EXPECT_TRUE(all_close(x.grad(), x2.grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(bn.weight.grad(), with_bias.weight.grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(bn.running_mean, with_bias.running_mean, 0, 0));
+  EXPECT_EQ(bn.num_batches_tracked.item(), 1.0);
+
+  // Eval uses the running statistics and no shift.
+  bn.eval();
+  const Tensor expected = (x.detach() - reshape(bn.running_mean, {1, 4})) / sqrt(reshape(bn.running_var, {1, 4}) + 1e-5) * 1.5;
+  EXPECT_TRUE(all_close(bn(x.detach()), expected, 1e-5, 1e-5));
+
+  // A state dict round trip has no bias key, and one with a bias is rejected by name.
+  BatchNorm1d other(4, 0.1, 1e-5, false);
+  other.load_state_dict(bn.state_dict());
+  EXPECT_TRUE(all_close(other.weight, bn.weight, 0, 0));
+  auto state = bn.state_dict();
+  state["bias"] = Tensor::zeros({4});
+  expect_error([&] { other.load_state_dict(state); }, {"unexpected keys: bias"});
+}
+
 TEST(Module, TrainEvalIsRecursive) {
   auto model = make_resnet(small_config(18, ResNetStem::cifar, 10));
   model->eval();
