@@ -24,12 +24,15 @@ struct DataOptions {
   std::uint64_t seed = 0;
 };
 
-struct TrainOptions {
-  std::string preset = "train-fashion";
+// The options of every command configured by a preset (train, pretrain, finetune,
+// linear, knn).
+struct RunOptions {
+  std::string preset;
   std::vector<std::string> overrides;  // --set key=value
-  std::string out = "runs/train";
-  std::string resume;                  // a run directory to continue
+  std::string out;
+  std::string resume;                  // a run directory to continue (checkpointed commands)
 };
+using TrainOptions = RunOptions;
 
 struct PredictOptions {
   std::string checkpoint;  // a run directory or one checkpoint directory
@@ -39,7 +42,24 @@ struct PredictOptions {
   std::string device = "cpu";
 };
 
+struct StudyOptions {
+  std::string name = "all";  // quantity, domain, quality, granularity or all
+  std::string preset = "quick";  // smoke, quick, paper (experiments/presets/study-*.json) or a file
+  std::string out = "runs/study";
+  int seeds = 0;  // 0: the preset's
+};
+
 int run_demo(const DemoOptions& options);
+// Runs the named studies (resuming and reusing runs in out) and writes out/report.md.
+int run_study(const StudyOptions& options);
+// Rewrites dir/report.md from the finished runs of the studies run there.
+int run_report(const std::string& dir);
+int run_pretrain(const RunOptions& options);
+// Supervised training from a pretraining run's encoder (`encoder`: its directory):
+// `train` with init_encoder set and the model architecture taken from that run.
+int run_finetune(RunOptions options, const std::string& encoder);
+int run_linear(const RunOptions& options);
+int run_knn(const RunOptions& options);
 int run_predict(const PredictOptions& options);
 int run_train(const TrainOptions& options);
 int run_info();

@@ -4,6 +4,12 @@
 //   data   list, stats, inspect and preview datasets
 //   train  supervised training from scratch, with checkpoints and --resume
 //   predict  logits of every image of a split from a checkpoint (CSV or .npy)
+//   pretrain SimCLR pretraining, with a kNN monitor, checkpoints and --resume
+//   linear   linear probe on the frozen features of an encoder (or two, concatenated)
+//   finetune supervised training starting from a pretrained encoder
+//   knn      weighted kNN classification with frozen features
+//   study    the paper's four studies (quantity, domain, quality, granularity, all)
+//   report   rewrite a study directory's report.md from its finished runs
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -26,12 +32,34 @@ int main(int argc, char** argv) {
 
   CLI::App* info_cmd = app.add_subcommand("info", "print what this build and machine offer");
 
-  nanossl::TrainOptions train;
+  // Commands configured by a preset: --preset, --set, --out, and --resume where they checkpoint.
+  auto add_run_options = [](CLI::App* cmd, nanossl::RunOptions& options, const char* preset, const char* out,
+                            bool resumable) {
+    options.preset = preset;
+    options.out = out;
+    cmd->add_option("--preset", options.preset, "a name in experiments/presets/ or a JSON file")->capture_default_str();
+    cmd->add_option("--set", options.overrides, "override a preset value: key.path=value (repeatable)");
+    cmd->add_option("--out", options.out, "run directory (config, metrics, results, checkpoints)")->capture_default_str();
+    if (resumable) {
+      cmd->add_option("--resume", options.resume, "continue the run in this directory from its last checkpoint");
+    }
+  };
+  nanossl::RunOptions train, pretrain, finetune, linear, knn;
+  std::string finetune_encoder, linear_encoder, linear_encoder2, knn_encoder;
   CLI::App* train_cmd = app.add_subcommand("train", "supervised training from scratch");
-  train_cmd->add_option("--preset", train.preset, "a name in experiments/presets/ or a JSON file");
-  train_cmd->add_option("--set", train.overrides, "override a preset value: key.path=value (repeatable)");
-  train_cmd->add_option("--out", train.out, "run directory (config, metrics, results, checkpoints)");
-  train_cmd->add_option("--resume", train.resume, "continue the run in this directory from its last checkpoint");
+  add_run_options(train_cmd, train, "train-fashion", "runs/train", true);
+  CLI::App* pretrain_cmd = app.add_subcommand("pretrain", "SimCLR pretraining");
+  add_run_options(pretrain_cmd, pretrain, "pretrain-fashion", "runs/pretrain", true);
+  CLI::App* finetune_cmd = app.add_subcommand("finetune", "fine-tune a pretrained encoder with a new linear head");
+  add_run_options(finetune_cmd, finetune, "finetune-fashion", "runs/finetune", true);
+  finetune_cmd->add_option("--encoder", finetune_encoder, "a `nanossl pretrain` run directory");
+  CLI::App* linear_cmd = app.add_subcommand("linear", "linear probe on frozen encoder features");
+  add_run_options(linear_cmd, linear, "linear-fashion", "runs/linear", false);
+  linear_cmd->add_option("--encoder", linear_encoder, "a `nanossl pretrain` run directory, or random")->required();
+  linear_cmd->add_option("--encoder2", linear_encoder2, "a second encoder whose features are concatenated");
+  CLI::App* knn_cmd = app.add_subcommand("knn", "weighted kNN classification on frozen encoder features");
+  add_run_options(knn_cmd, knn, "knn-fashion", "runs/knn", false);
+  knn_cmd->add_option("--encoder", knn_encoder, "a `nanossl pretrain` run directory, or random")->required();
 
   nanossl::PredictOptions predict;
   CLI::App* predict_cmd = app.add_subcommand("predict", "logits of every image of a split, in order");
@@ -40,6 +68,19 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("--split", predict.split, "train or test");
   predict_cmd->add_option("--out", predict.out, "output file: .csv or .npy");
   predict_cmd->add_option("--device", predict.device, "cpu or cuda[:N]");
+
+  nanossl::StudyOptions study;
+  CLI::App* study_cmd = app.add_subcommand("study", "run a study of the paper and write its report");
+  study_cmd->add_option("name", study.name, "quantity, domain, quality, granularity or all")
+      ->check(CLI::IsMember({"quantity", "domain", "quality", "granularity", "all"}))
+      ->capture_default_str();
+  study_cmd->add_option("--preset", study.preset, "smoke, quick, paper, or a study preset file")->capture_default_str();
+  study_cmd->add_option("--out", study.out, "study directory (runs, tables, plots, report.md)")->capture_default_str();
+  study_cmd->add_option("--seeds", study.seeds, "repeats with seeds 0..N-1 (default: the preset's)")
+      ->check(CLI::NonNegativeNumber);
+  std::string report_dir;
+  CLI::App* report_cmd = app.add_subcommand("report", "rewrite a study directory's report.md from finished runs");
+  report_cmd->add_option("dir", report_dir, "a `nanossl study` output directory")->required();
 
   nanossl::DataOptions data;
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
@@ -63,7 +104,20 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
     if (train_cmd->parsed()) return nanossl::run_train(train);
+    if (pretrain_cmd->parsed()) return nanossl::run_pretrain(pretrain);
+    if (finetune_cmd->parsed()) return nanossl::run_finetune(finetune, finetune_encoder);
+    if (linear_cmd->parsed()) {
+      linear.overrides.push_back("encoder=" + linear_encoder);
+      if (!linear_encoder2.empty()) linear.overrides.push_back("encoder2=" + linear_encoder2);
+      return nanossl::run_linear(linear);
+    }
+    if (knn_cmd->parsed()) {
+      knn.overrides.push_back("encoder=" + knn_encoder);
+      return nanossl::run_knn(knn);
+    }
     if (predict_cmd->parsed()) return nanossl::run_predict(predict);
+    if (study_cmd->parsed()) return nanossl::run_study(study);
+    if (report_cmd->parsed()) return nanossl::run_report(report_dir);
     if (list_cmd->parsed()) return nanossl::run_data_list();
     if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);

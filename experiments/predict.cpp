@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "data/channels_view.h"
 #include "data/registry.h"
 #include "experiments/commands.h"
 #include "experiments/training.h"
@@ -70,7 +71,13 @@ int run_predict(const PredictOptions& options) {
                                                   return *latest;
                                                 }();
   const Json config = Json::parse(checkpoint.state.config_json);
-  data::DatasetPtr dataset = data::open_dataset(options.dataset, data::parse_split(options.split));
+  // Images reach the model with the channels it was trained on (its first convolution's).
+  const auto conv1 = checkpoint.model.find("conv1.weight");
+  if (conv1 == checkpoint.model.end() || conv1->second.ndim() != 4) {
+    throw std::runtime_error("[predict] " + checkpoint.dir + ": the model has no 4-D conv1.weight");
+  }
+  data::DatasetPtr dataset = data::with_channels(
+      data::open_dataset(options.dataset, data::parse_split(options.split)), static_cast<int>(conv1->second.size(1)));
   const auto fc = checkpoint.model.find("fc.weight");
   if (fc == checkpoint.model.end()) throw std::runtime_error("[predict] " + checkpoint.dir + ": the model has no fc layer");
   const std::int64_t classes = fc->second.size(0);

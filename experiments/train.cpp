@@ -2,7 +2,6 @@
 // killed run resumable exactly (`--resume DIR`): the model, the optimizer's
 // momentum, the step, the loader's epoch and position and the generator state are
 // all saved, and the loader's batches are a pure function of (seed, epoch, index).
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -10,64 +9,41 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "data/channels_view.h"
+#include "data/corrupt.h"
 #include "data/registry.h"
 #include "experiments/commands.h"
+#include "experiments/run.h"
 #include "experiments/training.h"
 #include "nn/checkpoint.h"
 #include "nn/schedule.h"
+#include "ssl/simclr.h"
 #include "tensor/random.h"
 
 namespace nanossl {
-namespace {
 
 namespace fs = std::filesystem;
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("[train] cannot write " + path);
-  out << text << "\n";
-}
-
-std::string eta_text(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
-  return text;
-}
-
-}  // namespace
-
-int run_train(const TrainOptions& options) {
-  // ---- configuration: a fresh run from a preset, or the saved one of --resume ----
-  std::string out = options.out;
-  Json config;
-  std::optional<nn::LoadedCheckpoint> checkpoint;
-  if (!options.resume.empty()) {
-    out = options.resume;
-    checkpoint = nn::load_latest_checkpoint(out);
-    if (!checkpoint) throw std::runtime_error("[train] --resume " + out + ": no complete checkpoint to resume from");
-    config = Json::parse(checkpoint->state.config_json);
-    config["stop_after_steps"] = 0;  // a stop asked of the earlier process is not inherited
-    for (const std::string& assignment : options.overrides) {
-      if (assignment.rfind("stop_after_steps=", 0) != 0) {
-        throw std::invalid_argument("[train] --resume takes the saved configuration; only stop_after_steps may change");
-      }
-      apply_override(config, assignment);
-    }
-  } else {
-    config = resolve_config(options.preset, options.overrides);
-  }
-  fs::create_directories(out);
-  write_text(out + "/config.json", config.dump(2));
-
+int run_train(const RunOptions& options) {
+  const RunStart run = start_run("train", options);
+  const std::string& out = run.out;
+  Json config = run.config;
   const Device device = Device::parse(config_string(config, "device"));
   const std::uint64_t seed = static_cast<std::uint64_t>(config_int(config, "seed"));
   manual_seed(seed);
 
   // ---- data ----
   const std::string dataset_name = config_string(config, "dataset");
-  data::DatasetPtr train_set = labeled_training_set(data::open_dataset(dataset_name, data::Split::train),
-                                                    config_int(config, "labels"), seed);
-  data::DatasetPtr test_set = data::open_dataset(dataset_name, data::Split::test);
+  const int channels = static_cast<int>(config_int(config, "channels"));  // 0: the dataset's
+  data::DatasetPtr train_set = data::with_channels(
+      labeled_training_set(data::open_dataset(dataset_name, data::Split::train), config_int(config, "labels"), seed),
+      channels);
+  data::DatasetPtr test_set = data::with_channels(data::open_dataset(dataset_name, data::Split::test), channels);
+  // The quality study trains on corrupted images and tests on clean ones.
+  const data::CorruptionSpec corruption = data::parse_corruption(config_string(config, "corruption"));
+  if (corruption.kind != data::Corruption::none) {
+    train_set = std::make_shared<data::CorruptedDataset>(train_set, corruption, seed);
+  }
   data::LoaderConfig loader_config;
   loader_config.batch_size = config_int(config, "batch_size");
   loader_config.augmentation = data::parse_augmentation(config_string(config, "augmentation"));
@@ -96,34 +72,26 @@ int run_train(const TrainOptions& options) {
   schedule.validate();
   auto optimizer = make_optimizer(config, *model, schedule.base_lr);
 
-  std::int64_t step = 0, epoch = 0, position = 0;
-  if (checkpoint) {
-    nn::check_state_matches(model->state_dict(), checkpoint->model, checkpoint->dir + "/model.safetensors");
-    model->load_state_dict(checkpoint->model);
-    optimizer->load_state(checkpoint->state.optimizer);
-    set_generator_state(checkpoint->state.rng);
-    step = checkpoint->state.step;
-    epoch = checkpoint->state.epoch;
-    position = checkpoint->state.loader_position;
-    std::printf("resuming %s from %s (step %lld, epoch %lld, batch %lld)\n", out.c_str(), checkpoint->dir.c_str(),
-                static_cast<long long>(step), static_cast<long long>(epoch), static_cast<long long>(position));
+  RunCounters counters;
+  if (run.checkpoint) {
+    counters = restore_run(*run.checkpoint, *model, *optimizer);
+    std::printf("resuming %s from %s (step %lld, epoch %lld, batch %lld)\n", out.c_str(), run.checkpoint->dir.c_str(),
+                static_cast<long long>(counters.step), static_cast<long long>(counters.epoch),
+                static_cast<long long>(counters.position));
+  } else if (!config_string(config, "init_encoder").empty()) {
+    const std::string source = ssl::load_pretrained_encoder(*model, config_string(config, "init_encoder"));
+    std::printf("fine-tuning from the encoder of %s\n", source.c_str());
   }
+  std::int64_t& step = counters.step;
+  std::int64_t& epoch = counters.epoch;
+  std::int64_t& position = counters.position;
   const std::int64_t stop_after = config_int(config, "stop_after_steps");
   const std::int64_t log_every = config_int(config, "log_every");
   const std::int64_t checkpoint_every = config_int(config, "checkpoint_every");
   const std::int64_t eval_every = config_int(config, "eval_every_epochs");
   const std::string preprocessing = preprocessing_note(*train_set);
 
-  auto save = [&] {
-    nn::TrainingState state;
-    state.step = step;
-    state.epoch = epoch;
-    state.loader_position = position;
-    state.rng = generator_state();
-    state.config_json = config.dump();
-    for (const auto& [name, tensor] : optimizer->state()) state.optimizer[name] = tensor;
-    nn::save_checkpoint(out, model->state_dict(), state, {{"preprocessing", preprocessing}});
-  };
+  auto save = [&] { save_run(out, *model, *optimizer, counters, config, preprocessing); };
 
   std::printf("train %s: %lld images (%lld steps/epoch x %lld epochs), ResNet-%lld width %lld, %s\n",
               train_set->name().c_str(), static_cast<long long>(train_set->size()),
@@ -132,10 +100,8 @@ int run_train(const TrainOptions& options) {
               static_cast<long long>(config_int(config, "model.width")), device.str().c_str());
   MetricsFile metrics(out + "/metrics.csv", {"step", "epoch", "lr", "loss", "train_acc", "images_per_s", "test_acc"},
                       step);
-  const auto start = std::chrono::steady_clock::now();
-  auto since = start;
+  ProgressClock clock(step, total_steps);
   double loss_sum = 0.0, correct = 0.0, seen = 0.0;
-  const std::int64_t first_step = step;
   model->train();
   while (epoch < epochs && !(stop_after > 0 && step >= stop_after)) {
     loader.start(epoch, position);
@@ -163,13 +129,8 @@ int run_train(const TrainOptions& options) {
       }
       const bool epoch_end = position == 0;
       if (step % log_every == 0 || epoch_end) {
-        const auto now = std::chrono::steady_clock::now();
-        const double window = std::chrono::duration<double>(now - since).count();
-        const double elapsed = std::chrono::duration<double>(now - start).count();
         const double steps_in_window = seen / static_cast<double>(loader_config.batch_size);
-        const double images_per_s = window > 0 ? seen / window : 0.0;
-        const double eta = (step > first_step) ? elapsed / static_cast<double>(step - first_step) *
-                                                     static_cast<double>(total_steps - step) : 0.0;
+        const double images_per_s = clock.images_per_s(seen);
         std::string test_acc;
         if (epoch_end && eval_every > 0 && epoch % eval_every == 0 && epoch < epochs) {
           test_acc = format_number(evaluate(*model, test_set, device, 256, loader_config.workers).top1);
@@ -179,11 +140,10 @@ int run_train(const TrainOptions& options) {
                      format_number(images_per_s), test_acc});
         std::printf("epoch %lld  step %lld/%lld  loss %.4f  acc %.1f%%  %.0f img/s  ETA %s%s\n",
                     static_cast<long long>(epoch), static_cast<long long>(step), static_cast<long long>(total_steps),
-                    loss_sum / steps_in_window, 100.0 * correct / seen, images_per_s, eta_text(eta).c_str(),
+                    loss_sum / steps_in_window, 100.0 * correct / seen, images_per_s, clock.eta(step).c_str(),
                     test_acc.empty() ? "" : ("  test " + test_acc + "%").c_str());
         std::fflush(stdout);
         loss_sum = correct = seen = 0.0;
-        since = std::chrono::steady_clock::now();
       }
       if ((checkpoint_every > 0 && step % checkpoint_every == 0) || epoch_end) save();
       if ((stop_after > 0 && step >= stop_after) || epoch_end) break;
@@ -197,12 +157,14 @@ int run_train(const TrainOptions& options) {
 
   // ---- final evaluation ----
   const Evaluation result = evaluate(*model, test_set, device, 256, loader_config.workers);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = clock.seconds();
   Json summary = {{"dataset", dataset_name},
                   {"train_images", train_set->size()},
                   {"test_images", result.images},
                   {"test_top1", result.top1},
                   {"test_per_class", result.per_class},
+                  {"test_top1_by_level", result.coarse_top1 < 0 ? Json{{"fine", result.top1}}
+                                                                : Json{{"fine", result.top1}, {"coarse", result.coarse_top1}}},
                   {"class_names", test_set->hierarchy().fine_names},
                   {"steps", step},
                   {"epochs", epochs},
@@ -213,6 +175,26 @@ int run_train(const TrainOptions& options) {
   std::printf("test top-1 %.2f%% on %lld images; results in %s\n", result.top1, static_cast<long long>(result.images),
               out.c_str());
   return 0;
+}
+
+int run_finetune(RunOptions options, const std::string& encoder) {
+  if (options.resume.empty()) {
+    if (encoder.empty()) throw std::invalid_argument("[finetune] --encoder DIR (a `nanossl pretrain` run) is required");
+    const fs::path config_path = fs::path(encoder) / "config.json";
+    std::ifstream in(config_path);
+    if (!in) throw std::runtime_error("[finetune] " + encoder + ": no config.json (expected a `nanossl pretrain` run)");
+    const Json pretrain = Json::parse(in);
+    // The encoder's architecture wins over the preset's: the weights must fit.
+    for (const char* key : {"depth", "stem", "width"}) {
+      const Json& value = pretrain.at("model").at(key);
+      options.overrides.push_back(std::string("model.") + key + "=" +
+                                  (value.is_string() ? value.get<std::string>() : value.dump()));
+    }
+    // and its input channels are those of its first convolution
+    options.overrides.push_back("channels=" + std::to_string(ssl::read_pretrained_encoder(encoder).in_channels()));
+    options.overrides.push_back("init_encoder=" + encoder);
+  }
+  return run_train(options);
 }
 
 }  // namespace nanossl

@@ -75,6 +75,8 @@ Evaluation evaluate(nn::Module& model, data::DatasetPtr dataset, Device device, 
   loader.start(0);
   const auto classes = static_cast<std::size_t>(dataset->hierarchy().num_fine());
   std::vector<std::int64_t> correct(classes, 0), seen(classes, 0);
+  const data::LabelHierarchy& hierarchy = dataset->hierarchy();
+  std::int64_t coarse_correct = 0;
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -85,6 +87,10 @@ Evaluation evaluate(nn::Module& model, data::DatasetPtr dataset, Device device, 
     for (std::size_t i = 0; i < p.size(); ++i) {
       ++seen[static_cast<std::size_t>(y[i])];
       correct[static_cast<std::size_t>(y[i])] += p[i] == y[i];
+      if (hierarchy.has_coarse()) {
+        coarse_correct += hierarchy.fine_to_coarse[static_cast<std::size_t>(p[i])] ==
+                          hierarchy.fine_to_coarse[static_cast<std::size_t>(y[i])];
+      }
     }
     result.images += static_cast<std::int64_t>(p.size());
   }
@@ -95,6 +101,9 @@ Evaluation evaluate(nn::Module& model, data::DatasetPtr dataset, Device device, 
     result.per_class.push_back(seen[k] ? 100.0 * static_cast<double>(correct[k]) / static_cast<double>(seen[k]) : 0.0);
   }
   result.top1 = result.images ? 100.0 * static_cast<double>(total_correct) / static_cast<double>(result.images) : 0.0;
+  if (hierarchy.has_coarse() && result.images) {
+    result.coarse_top1 = 100.0 * static_cast<double>(coarse_correct) / static_cast<double>(result.images);
+  }
   return result;
 }
 

@@ -28,6 +28,7 @@ std::string preprocessing_note(const data::Dataset& dataset);
 
 struct Evaluation {
   double top1 = 0.0;                 // percent
+  double coarse_top1 = -1.0;         // percent, fine predictions mapped to coarse classes; -1: no coarse level
   std::vector<double> per_class;     // percent, one per fine class
   std::int64_t images = 0;
 };

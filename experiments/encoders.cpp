@@ -1,0 +1,109 @@
+// Loading encoders for evaluation and caching their features; see encoders.h.
+#include "experiments/encoders.h"
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "data/registry.h"
+#include "nn/checkpoint.h"
+#include "ssl/simclr.h"
+#include "tensor/random.h"
+
+namespace nanossl {
+namespace fs = std::filesystem;
+
+namespace {
+
+nn::ResNetConfig architecture_of(const Json& config, std::int64_t in_channels) {
+  nn::ResNetConfig resnet;
+  resnet.depth = static_cast<int>(config_int(config, "model.depth"));
+  resnet.stem = nn::parse_resnet_stem(config_string(config, "model.stem"));
+  resnet.width_multiplier = config_int(config, "model.width");
+  resnet.in_channels = in_channels;
+  resnet.num_classes = 0;
+  return resnet;
+}
+
+// "fashion", "shapes:2000", "folder:/x/y" -> a file-name-safe key.
+std::string file_key(const std::string& text) {
+  std::string key;
+  for (char c : text) key += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  return key;
+}
+
+}  // namespace
+
+Encoder load_encoder(const std::string& spec, const Json& architecture, std::int64_t in_channels,
+                     std::uint64_t seed, Device device) {
+  Encoder encoder;
+  if (spec == "random") {
+    manual_seed(seed);
+    encoder.model = nn::make_resnet(architecture_of(architecture, in_channels));
+    encoder.source = "random (seed " + std::to_string(seed) + ")";
+  } else {
+    const fs::path config_path = fs::path(spec) / "config.json";
+    std::ifstream in(config_path);
+    if (!in) throw std::runtime_error("[encoder] " + spec + ": no config.json (expected a `nanossl pretrain` run directory)");
+    Json run_config;
+    try {
+      run_config = Json::parse(in);
+    } catch (const std::exception& error) {
+      throw std::runtime_error("[encoder] " + config_path.string() + ": " + error.what());
+    }
+    const ssl::PretrainedEncoder pretrained = ssl::read_pretrained_encoder(spec);
+    encoder.model = nn::make_resnet(architecture_of(run_config, pretrained.in_channels()));
+    ssl::load_pretrained_encoder(*encoder.model, pretrained);
+    encoder.source = pretrained.checkpoint_dir;
+    encoder.cache_dir = (fs::path(spec) / "features" / fs::path(encoder.source).filename()).string();
+  }
+  encoder.model->to(device);
+  encoder.model->eval();
+  return encoder;
+}
+
+ssl::FeatureSet encoder_features(Encoder& encoder, const data::DatasetPtr& dataset, const std::string& spec,
+                                 data::Split split, Device device, int workers) {
+  const std::string cache =
+      encoder.cache_dir.empty()
+          ? ""
+          : encoder.cache_dir + "/" + file_key(spec) + "-" + data::split_name(split) + ".safetensors";
+  if (!cache.empty() && fs::exists(cache)) {
+    try {
+      ssl::FeatureSet set = ssl::load_features(cache);
+      if (set.features.size(0) == dataset->size()) return set;
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "ignoring the feature cache %s: %s\n", cache.c_str(), error.what());
+    }
+  }
+  ssl::FeatureSet set = ssl::extract_features(*encoder.model, dataset, device, 256, workers);
+  if (!cache.empty()) {
+    fs::create_directories(encoder.cache_dir);
+    ssl::save_features(cache, set);
+  }
+  return set;
+}
+
+Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& labels,
+                       const data::LabelHierarchy& hierarchy) {
+  if (predicted.size() != labels.size() || labels.empty()) {
+    throw std::invalid_argument("[accuracy_by_level] " + std::to_string(predicted.size()) + " predictions for " +
+                                std::to_string(labels.size()) + " labels");
+  }
+  double fine = 0.0, coarse = 0.0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    fine += predicted[i] == labels[i];
+    if (hierarchy.has_coarse()) {
+      coarse += hierarchy.fine_to_coarse[static_cast<std::size_t>(predicted[i])] ==
+                hierarchy.fine_to_coarse[static_cast<std::size_t>(labels[i])];
+    }
+  }
+  const double n = static_cast<double>(labels.size());
+  Json levels = {{"fine", 100.0 * fine / n}};
+  if (hierarchy.has_coarse()) levels["coarse"] = 100.0 * coarse / n;
+  return levels;
+}
+
+}  // namespace nanossl

@@ -1,0 +1,58 @@
+// What a study writes besides its runs: tables (as CSV and as Markdown), plots
+// (gnuplot scripts and their PNGs) and the findings its report checks.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nanossl {
+
+// Mean and sample standard deviation of a run's repeats (over seeds).
+struct Stat {
+  double mean = 0.0, std = 0.0;
+  int count = 0;
+  bool empty() const { return count == 0; }
+};
+Stat stat_of(const std::vector<double>& values);
+// "83.2" for one value, "83.2 ± 0.4" for several, "–" for none.
+std::string format_stat(const Stat& stat, int decimals = 1);
+
+// A table of text cells. Numbers are formatted by the caller.
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+
+  void add(std::vector<std::string> row) { rows.push_back(std::move(row)); }
+  // Comma-separated, cells quoted where they hold a comma or a quote.
+  void write_csv(const std::string& path) const;
+  std::string markdown() const;
+};
+
+// One of the paper's findings, checked against this run.
+struct Finding {
+  std::string study;
+  std::string claim;     // the paper's claim, in a sentence
+  std::string measured;  // this run's numbers that bear on it
+  std::optional<bool> agrees;  // nullopt: the runs it needs have not finished
+};
+std::string verdict_text(const Finding& finding);  // "yes", "no", "not run"
+
+// Plots. Each writes PATH.gp (the script) and PATH.dat (the data) beside PATH.png
+// and runs gnuplot on them; returns false (and says why on stderr) when gnuplot is
+// missing or fails, so a report can still be written without the picture.
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y)
+};
+bool line_plot(const std::string& png, const std::string& title, const std::string& xlabel,
+               const std::string& ylabel, bool log_x, const std::vector<Series>& series);
+// values[r][c]; NaN cells are left blank.
+bool heat_map(const std::string& png, const std::string& title, const std::vector<std::string>& row_names,
+              const std::vector<std::string>& column_names, const std::vector<std::vector<double>>& values);
+// Clustered bars: one cluster per category, one bar per series (values[s][c]).
+bool bar_plot(const std::string& png, const std::string& title, const std::string& ylabel,
+              const std::vector<std::string>& categories, const std::vector<std::string>& series_names,
+              const std::vector<std::vector<double>>& values);
+
+}  // namespace nanossl

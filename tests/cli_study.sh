@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The four studies end to end on the smoke preset (CTest label: integration):
+#   1. `study all --preset smoke` writes every table, plot and report.md, with numbers;
+#   2. killed midway (SIGKILL) and started again, it finishes without redoing the
+#      runs that had finished;
+#   3. started once more, it reuses every run; `nanossl report` rewrites the report.
+# Usage: cli_study.sh NANOSSL_BINARY WORK_DIR
+set -euo pipefail
+nanossl=$1
+work=$2
+rm -rf "$work"
+mkdir -p "$work"
+study=(study all --preset smoke)
+
+"$nanossl" "${study[@]}" --out "$work/a" > "$work/a.log"
+for table in quantity/accuracy.csv domain/matrix.csv domain/pools.csv domain/concat.csv quality/drops.csv \
+             granularity/levels.csv; do
+  test -s "$work/a/$table"
+  # every table holds at least one accuracy
+  grep -Eq '[0-9]+\.[0-9]' "$work/a/$table" || { echo "$table holds no number" >&2; exit 1; }
+done
+for plot in quantity/accuracy.png domain/matrix.png quality/drops.png granularity/levels.png; do
+  test "$(head -c 4 "$work/a/$plot" | od -An -c | tr -d ' ')" = '211PNG' || { echo "$plot is not a PNG" >&2; exit 1; }
+done
+grep -q '^## Findings' "$work/a/report.md"
+for name in quantity domain quality granularity; do grep -q "^## $name" "$work/a/report.md"; done
+# every finding was checked: its verdict is yes or no, none "not run"
+if grep -q '| not run |' "$work/a/report.md"; then echo "a finding was not checked" >&2; exit 1; fi
+total=$(grep -c '^\[study\] .*: .* s' "$work/a.log" || true)
+echo "study all --preset smoke: $total runs, report with every table and plot"
+
+# Killed midway: after some runs have finished, SIGKILL, then start again.
+"$nanossl" "${study[@]}" --out "$work/b" > "$work/b1.log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null && [ "$(ls "$work/b/runs" 2>/dev/null | wc -l)" -lt 8 ]; do sleep 0.05; done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+finished=$(ls "$work/b"/runs/*/result.json 2>/dev/null | wc -l)
+"$nanossl" "${study[@]}" --out "$work/b" > "$work/b2.log"
+rerun=$(grep -c '^\[study\] .*: .* s' "$work/b2.log" || true)
+echo "killed after $finished finished runs; the restart ran $rerun of $total"
+test "$finished" -ge 1
+test "$rerun" -le $((total - finished))
+cmp <(grep -v '^Preset\|^Wall time' "$work/a/report.md" | grep -c '|') \
+    <(grep -v '^Preset\|^Wall time' "$work/b/report.md" | grep -c '|')
+
+# Started again: nothing to run. `nanossl report` rewrites the report from the runs.
+"$nanossl" "${study[@]}" --out "$work/b" > "$work/b3.log"
+grep -q 'done: 0 runs now' "$work/b3.log"
+rm "$work/b/report.md"
+"$nanossl" report "$work/b" > "$work/report.log"
+grep -q '^## Findings' "$work/b/report.md"
+echo "restart reuses every run; report rewritten"
