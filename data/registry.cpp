@@ -1,6 +1,7 @@
 // open_dataset: one place that turns a dataset name into a Dataset.
 #include "data/registry.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -43,14 +44,29 @@ std::string idx_file(const std::string& dir, const std::string& name) {
   throw std::runtime_error("[dataset mnist:" + dir + "] missing " + name + " (or " + name + ".gz)");
 }
 
-// "DIR" or "DIR?skip_corrupt": with the option, files that fail to decode are
-// dropped up front (and counted) instead of failing the run.
+// "DIR[?OPTION[&OPTION]]" with options skip_corrupt (files that fail to decode are
+// dropped up front, and counted, instead of failing the run) and size=N (every
+// image resized to N x N, so batches of photos of any size can be formed).
 DatasetPtr open_folder(const std::string& spec, Split split) {
   const std::size_t question = spec.find('?');
   const std::string dir = spec.substr(0, question);
-  const std::string option = question == std::string::npos ? "" : spec.substr(question + 1);
-  if (!option.empty() && option != "skip_corrupt") {
-    throw std::invalid_argument("[dataset folder:" + spec + "] unknown option '" + option + "' (known: skip_corrupt)");
+  const std::string options_text = question == std::string::npos ? "" : spec.substr(question + 1);
+  bool skip_corrupt = false;
+  int size = 0;
+  for (std::size_t start = 0; start < options_text.size();) {
+    const std::size_t end = std::min(options_text.find('&', start), options_text.size());
+    const std::string option = options_text.substr(start, end - start);
+    start = end + 1;
+    if (option == "skip_corrupt") {
+      skip_corrupt = true;
+    } else if (option.rfind("size=", 0) == 0 && option.size() > 5 &&
+               option.find_first_not_of("0123456789", 5) == std::string::npos && std::stoi(option.substr(5)) > 0 &&
+               std::stoi(option.substr(5)) <= 4096) {
+      size = std::stoi(option.substr(5));
+    } else {
+      throw std::invalid_argument("[dataset folder:" + spec + "] unknown option '" + option +
+                                  "' (known: skip_corrupt, size=N with 1 <= N <= 4096)");
+    }
   }
   const fs::path root(dir);
   if (!fs::is_directory(root)) throw std::runtime_error("[dataset folder:" + dir + "] no such directory");
@@ -62,7 +78,8 @@ DatasetPtr open_folder(const std::string& spec, Split split) {
     options.name += std::string("/") + split_name(split);
   }
   if (fs::exists(root / "hierarchy.txt")) options.hierarchy_file = (root / "hierarchy.txt").string();
-  options.skip_corrupt = option == "skip_corrupt";
+  options.skip_corrupt = skip_corrupt;
+  options.height = options.width = size;
   return std::make_shared<ImageFolderDataset>(chosen.string(), options);
 }
 

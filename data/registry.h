@@ -7,7 +7,8 @@
 //   folder:DIR             image folders: DIR/train and DIR/test if both exist, else DIR
 //                          for both splits; DIR/hierarchy.txt is used when present;
 //                          folder:DIR?skip_corrupt drops (and counts) undecodable files
-//                          instead of failing on them
+//                          instead of failing on them; ?size=N resizes every image to
+//                          N x N; options join with & (folder:DIR?skip_corrupt&size=224)
 #pragma once
 #include <string>
 #include <vector>

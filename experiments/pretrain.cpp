@@ -145,23 +145,10 @@ int run_pretrain(const RunOptions& options) {
   model->to(device);
   const double temperature = config_double(config, "temperature");
   const std::int64_t epochs = config_int(config, "epochs"), total_steps = epochs * steps_per_epoch;
-  nn::WarmupCosine schedule;
-  schedule.base_lr = nn::scale_lr(config_double(config, "optimizer.lr"), loader_config.batch_size,
-                                  nn::parse_lr_scaling(config_string(config, "optimizer.lr_scaling")));
-  schedule.warmup_steps = static_cast<std::int64_t>(config_double(config, "schedule.warmup_epochs") *
-                                                    static_cast<double>(steps_per_epoch));
-  schedule.total_steps = total_steps;
-  schedule.final_lr = config_double(config, "schedule.final_lr");
-  schedule.validate();
+  const nn::WarmupCosine schedule = make_schedule(config, loader_config.batch_size, steps_per_epoch, total_steps);
   auto optimizer = make_optimizer(config, *model, schedule.base_lr);
 
-  RunCounters counters;
-  if (run.checkpoint) {
-    counters = restore_run(*run.checkpoint, *model, *optimizer);
-    std::printf("resuming %s from %s (step %lld, epoch %lld, batch %lld)\n", out.c_str(), run.checkpoint->dir.c_str(),
-                static_cast<long long>(counters.step), static_cast<long long>(counters.epoch),
-                static_cast<long long>(counters.position));
-  }
+  RunCounters counters = run.checkpoint ? restore_run(*run.checkpoint, *model, *optimizer) : RunCounters{};
   const std::int64_t stop_after = config_int(config, "stop_after_steps");
   const std::int64_t log_every = config_int(config, "log_every");
   const std::int64_t checkpoint_every = config_int(config, "checkpoint_every");
@@ -199,7 +186,11 @@ int run_pretrain(const RunOptions& options) {
   MetricsFile metrics(out + "/metrics.csv",
                       {"step", "epoch", "lr", "loss", "positive_top1", "images_per_s", "knn_top1"}, counters.step);
   ProgressClock clock(counters.step, total_steps);
-  auto save = [&] { save_run(out, *model, *optimizer, counters, config, preprocessing); };
+  CheckpointCadence cadence(checkpoint_every, counters.step);
+  auto save = [&] {
+    save_run(out, *model, *optimizer, counters, config, preprocessing);
+    cadence.saved(counters.step);
+  };
   double loss_sum = 0.0, top1_sum = 0.0, steps_in_window = 0.0;
   double last_knn = -1.0;
   model->train();
@@ -239,7 +230,7 @@ int run_pretrain(const RunOptions& options) {
         std::fflush(stdout);
         loss_sum = top1_sum = steps_in_window = 0.0;
       }
-      if ((checkpoint_every > 0 && counters.step % checkpoint_every == 0) || epoch_end) save();
+      if (cadence.due(counters.step, epoch_end)) save();
       if ((stop_after > 0 && counters.step >= stop_after) || epoch_end) break;
     }
   }

@@ -74,6 +74,8 @@ std::string format_stat(const Stat& stat, int decimals) {
   return text;
 }
 
+std::string format_points(double value) { return std::isnan(value) ? "–" : format_stat({value, 0.0, 1}, 1); }
+
 void Table::write_csv(const std::string& path) const {
   std::ofstream out = open_for_writing(path);
   for (std::size_t c = 0; c < columns.size(); ++c) out << (c ? "," : "") << csv_cell(columns[c]);

@@ -18,6 +18,9 @@ Stat stat_of(const std::vector<double>& values);
 // "83.2" for one value, "83.2 ± 0.4" for several, "–" for none.
 std::string format_stat(const Stat& stat, int decimals = 1);
 
+// One number with one decimal ("2.5"), "–" for NaN (a value whose runs are missing).
+std::string format_points(double value);
+
 // A table of text cells. Numbers are formatted by the caller.
 struct Table {
   std::vector<std::string> columns;

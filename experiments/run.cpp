@@ -41,6 +41,9 @@ RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& mode
   model.load_state_dict(checkpoint.model);
   optimizer.load_state(checkpoint.state.optimizer);
   set_generator_state(checkpoint.state.rng);
+  std::printf("resuming from %s (step %lld, epoch %lld, batch %lld)\n", checkpoint.dir.c_str(),
+              static_cast<long long>(checkpoint.state.step), static_cast<long long>(checkpoint.state.epoch),
+              static_cast<long long>(checkpoint.state.loader_position));
   return {checkpoint.state.step, checkpoint.state.epoch, checkpoint.state.loader_position};
 }
 

@@ -34,7 +34,8 @@ struct RunCounters {
 };
 
 // Loads model and optimizer state and the generator from `checkpoint`, checking
-// names, shapes and dtypes against the model first; returns the counters.
+// names, shapes and dtypes against the model first; says so on stdout; returns the
+// counters.
 RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& model, nn::Optimizer& optimizer);
 
 // Writes out/checkpoints/step-N/ with the model, the optimizer state, the counters,
@@ -43,6 +44,23 @@ void save_run(const std::string& out, const nn::Module& model, const nn::Optimiz
               const RunCounters& counters, const Json& config, const std::string& preprocessing);
 
 void write_text(const std::string& path, const std::string& text);
+
+// When a checkpoint is written: every `every` steps, and at the end of an epoch
+// unless one was written fewer than `every` steps before (the epochs of a 100-image
+// labelled subset are one step long: a checkpoint per epoch would be one per step).
+// every == 0: at every epoch end only.
+class CheckpointCadence {
+ public:
+  CheckpointCadence(std::int64_t every, std::int64_t resumed_step) : every_(every), last_(resumed_step) {}
+  bool due(std::int64_t step, bool epoch_end) const {
+    if (every_ <= 0) return epoch_end;
+    return step % every_ == 0 || (epoch_end && step - last_ >= every_);
+  }
+  void saved(std::int64_t step) { last_ = step; }
+
+ private:
+  std::int64_t every_, last_;
+};
 
 // Images/s over the last window and the ETA from the average step time so far.
 class ProgressClock {

@@ -183,14 +183,16 @@ std::optional<std::string> Study::finished_dir(const RunSpec& spec) {
 }
 
 RunSpec Study::pretrain(const std::string& dataset, std::int64_t images, std::int64_t dataset_size,
-                        const std::string& corruption, int seed, const std::string& knn_dataset) const {
+                        const std::string& corruption, int seed, const std::string& knn_dataset,
+                        std::int64_t steps) const {
   RunSpec spec;
   spec.command = "pretrain";
   spec.preset = section_preset(settings_, "pretrain");
   spec.overrides = section_overrides(settings_, "pretrain", true);
   const Json base = resolve_config(spec.preset, spec.overrides);
   const std::int64_t used = images > 0 ? images : dataset_size;
-  const std::int64_t epochs = epochs_for(section_int(settings_, "pretrain", "steps"), config_int(base, "batch_size"), used);
+  if (steps <= 0) steps = section_int(settings_, "pretrain", "steps");
+  const std::int64_t epochs = epochs_for(steps, config_int(base, "batch_size"), used);
   for (const std::string& o : {"dataset=" + dataset, "images=" + std::to_string(images), "corruption=" + corruption,
                                "seed=" + std::to_string(seed), "epochs=" + std::to_string(epochs),
                                "knn.dataset=" + knn_dataset}) {
@@ -205,45 +207,41 @@ RunSpec Study::pretrain(const std::string& dataset, std::int64_t images, std::in
   return spec;
 }
 
-RunSpec Study::supervised(const std::string& dataset, std::int64_t labels, std::int64_t dataset_size,
-                          const std::string& corruption, int seed) const {
+// A train or finetune run on `labels` images of `dataset` (0 or dataset_size: all):
+// the batch shrinks to the labelled set when that is smaller, and the epochs give
+// the section's number of steps.
+RunSpec Study::labelled_run(const std::string& command, const std::string& section, const std::string& dataset,
+                            std::int64_t labels, std::int64_t dataset_size, int seed) const {
   RunSpec spec;
-  spec.command = "train";
-  spec.preset = section_preset(settings_, "supervised");
-  spec.overrides = section_overrides(settings_, "supervised", true);
+  spec.command = command;
+  spec.preset = section_preset(settings_, section);
+  spec.overrides = section_overrides(settings_, section, /*with_model=*/command == "train");
   const Json base = resolve_config(spec.preset, spec.overrides);
   const std::int64_t used = labels > 0 ? labels : dataset_size;
   const std::int64_t batch = std::min(config_int(base, "batch_size"), used);
-  const std::int64_t epochs = epochs_for(section_int(settings_, "supervised", "steps"), batch, used);
-  for (const std::string& o : {"dataset=" + dataset, "labels=" + std::to_string(labels == dataset_size ? 0 : labels),
-                               "corruption=" + corruption, "seed=" + std::to_string(seed),
-                               "batch_size=" + std::to_string(batch), "epochs=" + std::to_string(epochs)}) {
-    spec.overrides.push_back(o);
-  }
-  spec.what = "supervised on " + std::to_string(used) + " labels of " + dataset +
-              (corruption == "none" ? "" : " + " + corruption) + " (" + std::to_string(epochs) + " epochs, seed " +
-              std::to_string(seed) + ")";
-  return spec;
-}
-
-RunSpec Study::finetune(const std::string& encoder, const std::string& dataset, std::int64_t labels,
-                        std::int64_t dataset_size, int seed) const {
-  RunSpec spec;
-  spec.command = "finetune";
-  spec.preset = section_preset(settings_, "finetune");
-  spec.overrides = section_overrides(settings_, "finetune", false);
-  spec.encoder = encoder;
-  const Json base = resolve_config(spec.preset, spec.overrides);
-  const std::int64_t used = labels > 0 ? labels : dataset_size;
-  const std::int64_t batch = std::min(config_int(base, "batch_size"), used);
-  const std::int64_t epochs = epochs_for(section_int(settings_, "finetune", "steps"), batch, used);
+  const std::int64_t epochs = epochs_for(section_int(settings_, section, "steps"), batch, used);
   for (const std::string& o : {"dataset=" + dataset, "labels=" + std::to_string(labels == dataset_size ? 0 : labels),
                                "seed=" + std::to_string(seed), "batch_size=" + std::to_string(batch),
                                "epochs=" + std::to_string(epochs)}) {
     spec.overrides.push_back(o);
   }
-  spec.what = "fine-tuning on " + std::to_string(used) + " labels of " + dataset + " (" + std::to_string(epochs) +
-              " epochs, seed " + std::to_string(seed) + ")";
+  spec.what = std::string(command == "train" ? "supervised" : "fine-tuning") + " on " + std::to_string(used) +
+              " labels of " + dataset + " (" + std::to_string(epochs) + " epochs, seed " + std::to_string(seed) + ")";
+  return spec;
+}
+
+RunSpec Study::supervised(const std::string& dataset, std::int64_t labels, std::int64_t dataset_size,
+                          const std::string& corruption, int seed) const {
+  RunSpec spec = labelled_run("train", "supervised", dataset, labels, dataset_size, seed);
+  spec.overrides.push_back("corruption=" + corruption);
+  if (corruption != "none") spec.what += " on images corrupted by " + corruption;
+  return spec;
+}
+
+RunSpec Study::finetune(const std::string& encoder, const std::string& dataset, std::int64_t labels,
+                        std::int64_t dataset_size, int seed) const {
+  RunSpec spec = labelled_run("finetune", "finetune", dataset, labels, dataset_size, seed);
+  spec.encoder = encoder;
   return spec;
 }
 

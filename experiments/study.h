@@ -46,8 +46,10 @@ class Study {
   // Building blocks the drivers share, from the preset's "pretrain", "supervised",
   // "finetune" and "linear" sections. `steps` of the section fix the optimisation
   // budget; epochs follow from the number of images.
+  // steps > 0 overrides the section's budget (a study may pretrain for less).
   RunSpec pretrain(const std::string& dataset, std::int64_t images, std::int64_t dataset_size,
-                   const std::string& corruption, int seed, const std::string& knn_dataset = "") const;
+                   const std::string& corruption, int seed, const std::string& knn_dataset = "",
+                   std::int64_t steps = 0) const;
   RunSpec supervised(const std::string& dataset, std::int64_t labels, std::int64_t dataset_size,
                      const std::string& corruption_note, int seed) const;
   RunSpec finetune(const std::string& encoder, const std::string& dataset, std::int64_t labels,
@@ -59,6 +61,9 @@ class Study {
   int runs_done = 0, runs_reused = 0, runs_missing = 0;
 
  private:
+  RunSpec labelled_run(const std::string& command, const std::string& section, const std::string& dataset,
+                       std::int64_t labels, std::int64_t dataset_size, int seed) const;
+
   std::string out_;
   Json settings_;
   bool run_missing_;

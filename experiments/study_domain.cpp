@@ -17,8 +17,6 @@
 namespace nanossl {
 namespace {
 
-std::string points(double value) { return std::isnan(value) ? "–" : format_stat({value, 0.0, 1}, 1); }
-
 std::string join(const std::vector<std::string>& parts, const std::string& separator) {
   std::string text;
   for (const auto& part : parts) text += (text.empty() ? "" : separator) + part;
@@ -32,6 +30,7 @@ StudyReport run_domain_study(Study& study) {
   const std::vector<std::string> domains = s.at("datasets").get<std::vector<std::string>>();
   const std::int64_t images = config_int(s, "images"), per_class = config_int(s, "labels_per_class");
   const std::string channels = "channels=" + std::to_string(config_int(s, "channels"));
+  const std::int64_t steps = s.value("pretrain_steps", std::int64_t{0});  // 0: the pretrain section's
   if (images <= 0 || images % 2 != 0) throw std::invalid_argument("[study domain] images must be a positive even number");
   std::map<std::string, std::int64_t> sizes, labels;
   for (const auto& d : domains) {
@@ -40,7 +39,7 @@ StudyReport run_domain_study(Study& study) {
     labels[d] = per_class * train->hierarchy().num_fine();
   }
   auto pretrain = [&](const std::string& dataset, std::int64_t n, int seed, const std::string& monitor) {
-    RunSpec spec = study.pretrain(dataset, n, n, "none", seed, monitor);
+    RunSpec spec = study.pretrain(dataset, n, n, "none", seed, monitor, steps);
     spec.overrides.push_back(channels);
     return study.finished_dir(spec);
   };
@@ -146,7 +145,7 @@ StudyReport run_domain_study(Study& study) {
     for (const auto& other : domains) {
       if (other == d) continue;
       const double alone = mean(d, d), both = mean("concat " + d + "+" + other, d);
-      concat.add({d, points(alone), other, points(both), points(both - alone)});
+      concat.add({d, format_points(alone), other, format_points(both), format_points(both - alone)});
       if (!std::isnan(both - alone)) gains.push_back(both - alone);
     }
   }
@@ -169,7 +168,7 @@ StudyReport run_domain_study(Study& study) {
       if (!complete) continue;
       ++known;
       wins += best_row == e;
-      numbers.push_back(e + ": in-domain " + points(own) + ", best " + best_row + " " + points(best));
+      numbers.push_back(e + ": in-domain " + format_points(own) + ", best " + best_row + " " + format_points(best));
     }
     Finding f{"domain", "In-domain pretraining gives the best probe on every evaluation domain", join(numbers, "; "),
               std::nullopt};
@@ -185,7 +184,7 @@ StudyReport run_domain_study(Study& study) {
         if (std::isnan(p) || std::isnan(equal)) continue;
         ++known;
         below += p < equal;
-        numbers.push_back(join(pool, "+") + " on " + e + " " + points(p) + " vs " + points(equal));
+        numbers.push_back(join(pool, "+") + " on " + e + " " + format_points(p) + " vs " + format_points(equal));
       }
     }
     Finding f{"domain",
@@ -200,7 +199,7 @@ StudyReport run_domain_study(Study& study) {
   {
     const Stat gain = stat_of(gains);
     Finding f{"domain", "Concatenating the features of two encoders from different domains gains little (they are redundant)",
-              "mean gain of the concatenation over the in-domain encoder: " + points(gain.empty() ? NAN : gain.mean) +
+              "mean gain of the concatenation over the in-domain encoder: " + format_points(gain.empty() ? NAN : gain.mean) +
                   " points over " + std::to_string(gain.count) + " pairs",
               std::nullopt};
     if (!gain.empty()) f.agrees = gain.mean < 2.0;

@@ -13,12 +13,6 @@
 #include "experiments/training.h"
 
 namespace nanossl {
-namespace {
-
-std::string points(double value) { return std::isnan(value) ? "–" : format_stat({value, 0.0, 1}, 1); }
-
-}  // namespace
-
 StudyReport run_granularity_study(Study& study) {
   const Json& s = study.settings().at("granularity");
   const std::int64_t labels = config_int(s, "labels");
@@ -58,13 +52,13 @@ StudyReport run_granularity_study(Study& study) {
       const Stat a = stat_of(accuracy["supervised"][level]), b = stat_of(accuracy["simclr"][level]);
       gap[level] = a.empty() || b.empty() ? std::nan("") : a.mean - b.mean;
       const std::int64_t classes = level == "fine" ? train->hierarchy().num_fine() : train->hierarchy().num_coarse();
-      table.add({dataset, level, std::to_string(classes), format_stat(a), format_stat(b), points(gap[level])});
+      table.add({dataset, level, std::to_string(classes), format_stat(a), format_stat(b), format_points(gap[level])});
       if (!a.empty()) sup.points.push_back({static_cast<double>(l + 1), a.mean});
       if (!b.empty()) ssl.points.push_back({static_cast<double>(l + 1), b.mean});
     }
     series.push_back(sup);
     series.push_back(ssl);
-    numbers += (numbers.empty() ? "" : "; ") + dataset + " " + points(gap["coarse"]) + " → " + points(gap["fine"]);
+    numbers += (numbers.empty() ? "" : "; ") + dataset + " " + format_points(gap["coarse"]) + " → " + format_points(gap["fine"]);
     if (!std::isnan(gap["coarse"]) && !std::isnan(gap["fine"])) {
       ++known;
       grows += gap["fine"] > gap["coarse"];

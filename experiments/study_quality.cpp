@@ -13,12 +13,6 @@
 #include "experiments/training.h"
 
 namespace nanossl {
-namespace {
-
-std::string points(double value) { return std::isnan(value) ? "–" : format_stat({value, 0.0, 1}, 1); }
-
-}  // namespace
-
 StudyReport run_quality_study(Study& study) {
   const Json& s = study.settings().at("quality");
   const std::string dataset = config_string(s, "dataset");
@@ -57,9 +51,9 @@ StudyReport run_quality_study(Study& study) {
   std::vector<std::vector<double>> drops(2);
   for (const std::string& corruption : corruptions) {
     table.add({corruption == "none" ? "clean" : corruption, format_stat(stat_of(accuracy["supervised"][corruption])),
-               corruption == "none" ? "" : points(drop("supervised", corruption)),
+               corruption == "none" ? "" : format_points(drop("supervised", corruption)),
                format_stat(stat_of(accuracy["simclr"][corruption])),
-               corruption == "none" ? "" : points(drop("simclr", corruption))});
+               corruption == "none" ? "" : format_points(drop("simclr", corruption))});
     if (corruption == "none") continue;
     categories.push_back(corruption);
     drops[0].push_back(drop("supervised", corruption));
@@ -78,7 +72,7 @@ StudyReport run_quality_study(Study& study) {
       if (std::isnan(drops[0][i]) || std::isnan(drops[1][i])) continue;
       ++known;
       worse += drops[1][i] > drops[0][i];
-      numbers += (numbers.empty() ? "" : "; ") + categories[i] + " " + points(drops[0][i]) + " / " + points(drops[1][i]);
+      numbers += (numbers.empty() ? "" : "; ") + categories[i] + " " + format_points(drops[0][i]) + " / " + format_points(drops[1][i]);
     }
     Finding f{"quality", "SimCLR suffers more than supervised learning under every corruption",
               "drop supervised / SimCLR: " + numbers + " (SimCLR worse in " + std::to_string(worse) + " of " +
@@ -95,7 +89,7 @@ StudyReport run_quality_study(Study& study) {
       else if (drops[1][i] > drops[1][worst]) worst = i;
     }
     Finding f{"quality", "Losing resolution (downsampling) hurts SimCLR by far the most",
-              complete ? "largest SimCLR drop: " + categories[worst] + " (" + points(drops[1][worst]) + " points)" : "–",
+              complete ? "largest SimCLR drop: " + categories[worst] + " (" + format_points(drops[1][worst]) + " points)" : "–",
               std::nullopt};
     if (complete) f.agrees = categories[worst].rfind("downsample", 0) == 0;
     report.findings.push_back(f);
@@ -110,8 +104,8 @@ StudyReport run_quality_study(Study& study) {
       }
     }
     Finding f{"quality", "Added high-frequency noise (salt-and-pepper) costs SimCLR little, less than downsampling",
-              "SimCLR drop: salt-and-pepper " + points(noise) + ", smallest downsampling drop " +
-                  points(lowest_resolution_drop),
+              "SimCLR drop: salt-and-pepper " + format_points(noise) + ", smallest downsampling drop " +
+                  format_points(lowest_resolution_drop),
               std::nullopt};
     if (!std::isnan(noise) && !std::isnan(lowest_resolution_drop)) f.agrees = noise < lowest_resolution_drop;
     report.findings.push_back(f);

@@ -22,8 +22,6 @@ std::string count_text(std::int64_t n) {
   return std::to_string(n);
 }
 
-std::string points(double value) { return format_stat({value, 0.0, 1}, 1); }
-
 }  // namespace
 
 StudyReport run_quantity_study(Study& study) {
@@ -112,8 +110,8 @@ StudyReport run_quantity_study(Study& study) {
     Finding f{"quantity",
               "Doubling the pretraining set at the large end adds little (500k→1M: under 1–2 points), growing it at the "
               "small end adds much (50k→250k: often over 10)",
-              count_text(half) + "→" + count_text(largest) + ": " + points(top) + " points; " + count_text(smallest) +
-                  "→" + count_text(middle) + ": " + points(bottom) + " points (linear probe, mean over label sizes)",
+              count_text(half) + "→" + count_text(largest) + ": " + format_points(top) + " points; " + count_text(smallest) +
+                  "→" + count_text(middle) + ": " + format_points(bottom) + " points (linear probe, mean over label sizes)",
               std::nullopt};
     if (!std::isnan(top) && !std::isnan(bottom)) f.agrees = top < bottom;
     report.findings.push_back(f);
@@ -121,7 +119,7 @@ StudyReport run_quantity_study(Study& study) {
   {
     const double ssl = mean("linear " + std::to_string(largest), few), sup = mean("supervised", few);
     Finding f{"quantity", "With few labels SimCLR + linear probe beats supervised training from scratch by a wide margin",
-              count_text(few) + " labels: SimCLR " + points(ssl) + "% vs supervised " + points(sup) + "%",
+              count_text(few) + " labels: SimCLR " + format_points(ssl) + "% vs supervised " + format_points(sup) + "%",
               std::nullopt};
     if (!std::isnan(ssl) && !std::isnan(sup)) f.agrees = ssl > sup;
     report.findings.push_back(f);
@@ -132,8 +130,8 @@ StudyReport run_quantity_study(Study& study) {
     Finding f{"quantity",
               "Fine-tuned SimCLR and supervised training converge once labels are plentiful (the gap shrinks to about "
               "a point)",
-              count_text(few) + " labels: fine-tune " + points(ft_few) + "% vs supervised " + points(sup_few) + "%; " +
-                  count_text(all) + " labels: " + points(ft_all) + "% vs " + points(sup_all) + "%",
+              count_text(few) + " labels: fine-tune " + format_points(ft_few) + "% vs supervised " + format_points(sup_few) + "%; " +
+                  count_text(all) + " labels: " + format_points(ft_all) + "% vs " + format_points(sup_all) + "%",
               std::nullopt};
     if (!std::isnan(ft_all) && !std::isnan(sup_all) && !std::isnan(ft_few) && !std::isnan(sup_few)) {
       f.agrees = std::abs(ft_all - sup_all) <= 2.0 && std::abs(ft_all - sup_all) < std::abs(ft_few - sup_few);

@@ -63,21 +63,12 @@ int run_train(const RunOptions& options) {
   auto model = make_model(config, train_set->channels(), train_set->hierarchy().num_fine());
   model->to(device);
   const std::int64_t epochs = config_int(config, "epochs"), total_steps = epochs * steps_per_epoch;
-  nn::WarmupCosine schedule;
-  schedule.base_lr = nn::scale_lr(config_double(config, "optimizer.lr"), loader_config.batch_size,
-                                  nn::parse_lr_scaling(config_string(config, "optimizer.lr_scaling")));
-  schedule.warmup_steps = config_int(config, "schedule.warmup_epochs") * steps_per_epoch;
-  schedule.total_steps = total_steps;
-  schedule.final_lr = config_double(config, "schedule.final_lr");
-  schedule.validate();
+  const nn::WarmupCosine schedule = make_schedule(config, loader_config.batch_size, steps_per_epoch, total_steps);
   auto optimizer = make_optimizer(config, *model, schedule.base_lr);
 
   RunCounters counters;
   if (run.checkpoint) {
     counters = restore_run(*run.checkpoint, *model, *optimizer);
-    std::printf("resuming %s from %s (step %lld, epoch %lld, batch %lld)\n", out.c_str(), run.checkpoint->dir.c_str(),
-                static_cast<long long>(counters.step), static_cast<long long>(counters.epoch),
-                static_cast<long long>(counters.position));
   } else if (!config_string(config, "init_encoder").empty()) {
     const std::string source = ssl::load_pretrained_encoder(*model, config_string(config, "init_encoder"));
     std::printf("fine-tuning from the encoder of %s\n", source.c_str());
@@ -91,7 +82,11 @@ int run_train(const RunOptions& options) {
   const std::int64_t eval_every = config_int(config, "eval_every_epochs");
   const std::string preprocessing = preprocessing_note(*train_set);
 
-  auto save = [&] { save_run(out, *model, *optimizer, counters, config, preprocessing); };
+  CheckpointCadence cadence(checkpoint_every, counters.step);
+  auto save = [&] {
+    save_run(out, *model, *optimizer, counters, config, preprocessing);
+    cadence.saved(counters.step);
+  };
 
   std::printf("train %s: %lld images (%lld steps/epoch x %lld epochs), ResNet-%lld width %lld, %s\n",
               train_set->name().c_str(), static_cast<long long>(train_set->size()),
@@ -145,7 +140,7 @@ int run_train(const RunOptions& options) {
         std::fflush(stdout);
         loss_sum = correct = seen = 0.0;
       }
-      if ((checkpoint_every > 0 && step % checkpoint_every == 0) || epoch_end) save();
+      if (cadence.due(step, epoch_end)) save();
       if ((stop_after > 0 && step >= stop_after) || epoch_end) break;
     }
   }

@@ -21,6 +21,19 @@ std::shared_ptr<nn::ResNet> make_model(const Json& config, std::int64_t in_chann
   return nn::make_resnet(model);
 }
 
+nn::WarmupCosine make_schedule(const Json& config, std::int64_t batch_size, std::int64_t steps_per_epoch,
+                               std::int64_t total_steps) {
+  nn::WarmupCosine schedule;
+  schedule.base_lr = nn::scale_lr(config_double(config, "optimizer.lr"), batch_size,
+                                  nn::parse_lr_scaling(config_string(config, "optimizer.lr_scaling")));
+  schedule.warmup_steps = static_cast<std::int64_t>(config_double(config, "schedule.warmup_epochs") *
+                                                    static_cast<double>(steps_per_epoch));
+  schedule.total_steps = total_steps;
+  schedule.final_lr = config_double(config, "schedule.final_lr");
+  schedule.validate();
+  return schedule;
+}
+
 std::unique_ptr<nn::Optimizer> make_optimizer(const Json& config, const nn::Module& model, double lr) {
   const std::string name = config_string(config, "optimizer.name");
   auto params = nn::optimizer_params(model.named_parameters(), config_bool(config, "optimizer.exclude_bn_and_bias"));

@@ -11,12 +11,18 @@
 #include "experiments/config.h"
 #include "nn/optim.h"
 #include "nn/resnet.h"
+#include "nn/schedule.h"
 
 namespace nanossl {
 
 // config.model: {depth, stem, width, zero_init_residual}; channels and classes
 // come from the data.
 std::shared_ptr<nn::ResNet> make_model(const Json& config, std::int64_t in_channels, std::int64_t num_classes);
+// config.optimizer.{lr, lr_scaling} and config.schedule.{warmup_epochs (fractions
+// allowed), final_lr}: linear warm-up, then cosine decay over total_steps, the
+// learning rate scaled by the batch size.
+nn::WarmupCosine make_schedule(const Json& config, std::int64_t batch_size, std::int64_t steps_per_epoch,
+                               std::int64_t total_steps);
 // config.optimizer: {name: sgd|lars, lr, lr_scaling, momentum, nesterov, weight_decay,
 // eta, exclude_bn_and_bias}; the learning rate is already scaled by batch size.
 std::unique_ptr<nn::Optimizer> make_optimizer(const Json& config, const nn::Module& model, double lr);

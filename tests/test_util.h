@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <initializer_list>
 #include <stdexcept>
 #include <cstdint>
 #include <string>
@@ -23,6 +24,18 @@
   } while (0)
 
 namespace nanossl::testing {
+
+// Expects `f` to throw a std::exception whose message contains every one of `parts`.
+template <class F>
+void expect_error(F f, std::initializer_list<std::string> parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one mentioning " << *parts.begin();
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
+  }
+}
 
 // A fresh directory under /tmp, removed with everything in it at the end.
 struct TempDir {

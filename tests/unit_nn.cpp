@@ -20,6 +20,7 @@ namespace nanossl::nn {
 namespace {
 
 using nanossl::testing::all_close;
+using nanossl::testing::expect_error;
 
 std::int64_t count_parameters(const Module& m) {
   std::int64_t n = 0;
@@ -34,18 +35,6 @@ ResNetConfig small_config(int depth, ResNetStem stem, std::int64_t num_classes) 
   config.width_multiplier = 4;
   config.num_classes = num_classes;
   return config;
-}
-
-// Expects `f` to throw std::exception whose message contains every one of `parts`.
-template <class F>
-void expect_error(F f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    FAIL() << "no exception";
-  } catch (const std::exception& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
 }
 
 TEST(Layers, OutputShapes) {

@@ -16,19 +16,8 @@ namespace nanossl::ssl {
 namespace {
 
 using nanossl::testing::all_close;
+using nanossl::testing::expect_error;
 using nanossl::testing::uniform;
-
-// Expects `f` to throw std::exception whose message contains every one of `parts`.
-template <class F>
-void expect_error(F f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    FAIL() << "no exception";
-  } catch (const std::exception& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
 
 // Row-major (N,D) matrices of doubles.
 using Rows = std::vector<double>;

@@ -16,17 +16,7 @@ namespace nanossl::ssl {
 namespace {
 
 using nanossl::testing::all_close;
-
-template <class F>
-void expect_error(F f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    FAIL() << "no exception";
-  } catch (const std::exception& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
+using nanossl::testing::expect_error;
 
 std::vector<std::string> names(const nn::NamedTensors& tensors) {
   std::vector<std::string> out;

@@ -64,5 +64,13 @@ TEST(Registry, FolderFailsOnACorruptFileUnlessAskedToSkipIt) {
   EXPECT_EQ(lenient->size(), 2);
   EXPECT_EQ(dynamic_cast<const ImageFolderDataset&>(*lenient).skipped().size(), 1u);
   EXPECT_THROW(open_dataset("folder:" + root.string() + "?lenient", Split::train), std::invalid_argument);
+  // size=N resizes every image; options combine with &
+  DatasetPtr resized = open_dataset("folder:" + root.string() + "?skip_corrupt&size=20", Split::train);
+  EXPECT_EQ(resized->size(), 2);
+  EXPECT_EQ(resized->height(), 20);
+  EXPECT_EQ(resized->image(0).width, 20);
+  for (const char* bad : {"?size=0", "?size=x", "?size=", "?size=5000"}) {
+    EXPECT_THROW(open_dataset("folder:" + root.string() + bad, Split::train), std::invalid_argument) << bad;
+  }
   fs::remove_all(root);
 }
