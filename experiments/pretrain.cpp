@@ -123,22 +123,13 @@ int run_pretrain(const RunOptions& options) {
 
   // ---- data: two views of every image ----
   data::DatasetPtr train_set = pretraining_set(config);
-  data::LoaderConfig loader_config;
-  loader_config.batch_size = config_int(config, "batch_size");
+  data::LoaderConfig loader_config = training_loader_config(config, *train_set, device, seed);
   loader_config.views = 2;
   loader_config.augmentation = data::Augmentation::simclr;
   loader_config.simclr = augment_config(config);
-  loader_config.out_size = train_set->height();
-  loader_config.drop_last = true;
-  loader_config.seed = seed;
-  loader_config.workers = static_cast<int>(config_int(config, "workers"));
-  loader_config.pin_memory = device.is_cuda();
   data::Loader loader(train_set, loader_config);
-  const std::int64_t steps_per_epoch = loader.batches_per_epoch();
-  if (steps_per_epoch == 0) {
-    throw std::invalid_argument("[pretrain] " + std::to_string(train_set->size()) + " images make no batch of " +
-                                std::to_string(loader_config.batch_size));
-  }
+  const std::int64_t steps_per_epoch =
+      nanossl::steps_per_epoch("pretrain", loader, train_set->size(), loader_config.batch_size);
 
   // ---- model, optimizer, schedule ----
   auto model = make_simclr(config, train_set->channels());

@@ -105,6 +105,10 @@ std::string verdict_text(const Finding& finding) {
   return *finding.agrees ? "yes" : "no";
 }
 
+std::string plot_markdown(bool plotted, const std::string& caption, const std::string& path) {
+  return plotted ? "![" + caption + "](" + path + ")\n" : "(" + caption + ": not drawn, gnuplot missing or failed)\n";
+}
+
 bool line_plot(const std::string& png, const std::string& title, const std::string& xlabel,
                const std::string& ylabel, bool log_x, const std::vector<Series>& series) {
   const std::string stem = stem_of(png);

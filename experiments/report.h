@@ -41,6 +41,9 @@ struct Finding {
 };
 std::string verdict_text(const Finding& finding);  // "yes", "no", "not run"
 
+// The Markdown that shows a plot (a relative path), or says why it is missing.
+std::string plot_markdown(bool plotted, const std::string& caption, const std::string& path);
+
 // Plots. Each writes PATH.gp (the script) and PATH.dat (the data) beside PATH.png
 // and runs gnuplot on them; returns false (and says why on stderr) when gnuplot is
 // missing or fails, so a report can still be written without the picture.

@@ -212,7 +212,7 @@ StudyReport run_domain_study(Study& study) {
       "seeds. Tables: `domain/matrix.csv`, `domain/pools.csv`, `domain/concat.csv`.\n\n### Pretraining domain × "
       "evaluation domain\n\n" +
       matrix.markdown() + "\n" +
-      (plotted ? "![domain matrix](domain/matrix.png)\n\n" : "(plot not drawn: gnuplot missing)\n\n") +
+      plot_markdown(plotted, "domain matrix", "domain/matrix.png") + "\n" +
       "### Pools against in-domain data\n\nEach pool takes " + std::to_string(images / 2) +
       " images from each of its domains (the in-domain half-size set is inside it).\n\n" + pooled.markdown() +
       "\n### Concatenated representations\n\n" + concat.markdown();

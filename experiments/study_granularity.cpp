@@ -80,7 +80,7 @@ StudyReport run_granularity_study(Study& study) {
       "Test top-1 (%), mean ± std over seeds; the gap is supervised minus SimCLR. Table: "
       "`granularity/levels.csv`.\n\n" +
       table.markdown() + "\n" +
-      (plotted ? "![accuracy per level](granularity/levels.png)\n" : "(plot not drawn: gnuplot missing)\n");
+      plot_markdown(plotted, "accuracy per level", "granularity/levels.png");
   return report;
 }
 

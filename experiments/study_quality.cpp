@@ -116,7 +116,7 @@ StudyReport run_quality_study(Study& study) {
       "labelled images, and supervised training on the corrupted images. Test top-1 (%) and the drop against clean "
       "pretraining, in points. Table: `quality/drops.csv`.\n\n" +
       table.markdown() + "\n" +
-      (plotted ? "![drops per corruption](quality/drops.png)\n" : "(plot not drawn: gnuplot missing)\n");
+      plot_markdown(plotted, "drops per corruption", "quality/drops.png");
   return report;
 }
 

@@ -145,7 +145,7 @@ StudyReport run_quantity_study(Study& study) {
       "supervised training from scratch and fine-tuning of the largest encoder on the same labels. Test top-1 (%), "
       "mean ± std over seeds. Table: `quantity/accuracy.csv`.\n\n" +
       table.markdown() + "\n" +
-      (plotted ? "![accuracy vs labelled images](quantity/accuracy.png)\n" : "(plot not drawn: gnuplot missing)\n");
+      plot_markdown(plotted, "accuracy vs labelled images", "quantity/accuracy.png");
   return report;
 }
 

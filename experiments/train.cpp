@@ -44,20 +44,10 @@ int run_train(const RunOptions& options) {
   if (corruption.kind != data::Corruption::none) {
     train_set = std::make_shared<data::CorruptedDataset>(train_set, corruption, seed);
   }
-  data::LoaderConfig loader_config;
-  loader_config.batch_size = config_int(config, "batch_size");
+  data::LoaderConfig loader_config = training_loader_config(config, *train_set, device, seed);
   loader_config.augmentation = data::parse_augmentation(config_string(config, "augmentation"));
-  loader_config.out_size = train_set->height();
-  loader_config.drop_last = true;
-  loader_config.seed = seed;
-  loader_config.workers = static_cast<int>(config_int(config, "workers"));
-  loader_config.pin_memory = device.is_cuda();
   data::Loader loader(train_set, loader_config);
-  const std::int64_t steps_per_epoch = loader.batches_per_epoch();
-  if (steps_per_epoch == 0) {
-    throw std::invalid_argument("[train] " + std::to_string(train_set->size()) + " training images make no batch of " +
-                                std::to_string(loader_config.batch_size));
-  }
+  const std::int64_t steps_per_epoch = nanossl::steps_per_epoch("train", loader, train_set->size(), loader_config.batch_size);
 
   // ---- model, optimizer, schedule ----
   auto model = make_model(config, train_set->channels(), train_set->hierarchy().num_fine());

@@ -21,6 +21,28 @@ std::shared_ptr<nn::ResNet> make_model(const Json& config, std::int64_t in_chann
   return nn::make_resnet(model);
 }
 
+data::LoaderConfig training_loader_config(const Json& config, const data::Dataset& dataset, Device device,
+                                          std::uint64_t seed) {
+  data::LoaderConfig loader;
+  loader.batch_size = config_int(config, "batch_size");
+  loader.out_size = dataset.height();
+  loader.drop_last = true;
+  loader.seed = seed;
+  loader.workers = static_cast<int>(config_int(config, "workers"));
+  loader.pin_memory = device.is_cuda();
+  return loader;
+}
+
+std::int64_t steps_per_epoch(const char* command, const data::Loader& loader, std::int64_t images,
+                             std::int64_t batch_size) {
+  const std::int64_t steps = loader.batches_per_epoch();
+  if (steps == 0) {
+    throw std::invalid_argument(std::string("[") + command + "] " + std::to_string(images) +
+                                " training images make no batch of " + std::to_string(batch_size));
+  }
+  return steps;
+}
+
 nn::WarmupCosine make_schedule(const Json& config, std::int64_t batch_size, std::int64_t steps_per_epoch,
                                std::int64_t total_steps) {
   nn::WarmupCosine schedule;

@@ -18,6 +18,14 @@ namespace nanossl {
 // config.model: {depth, stem, width, zero_init_residual}; channels and classes
 // come from the data.
 std::shared_ptr<nn::ResNet> make_model(const Json& config, std::int64_t in_channels, std::int64_t num_classes);
+// The loader of a training run: config.batch_size and config.workers, the seed,
+// images at the dataset's size, full batches only, pinned memory for a GPU.
+data::LoaderConfig training_loader_config(const Json& config, const data::Dataset& dataset, Device device,
+                                          std::uint64_t seed);
+// loader.batches_per_epoch(), or "[command] N images make no batch of B".
+std::int64_t steps_per_epoch(const char* command, const data::Loader& loader, std::int64_t images,
+                             std::int64_t batch_size);
+
 // config.optimizer.{lr, lr_scaling} and config.schedule.{warmup_epochs (fractions
 // allowed), final_lr}: linear warm-up, then cosine decay over total_steps, the
 // learning rate scaled by the batch size.
