@@ -66,6 +66,8 @@ void apply_override(Json& config, const std::string& assignment) {
   *node = value;
 }
 
+std::string override_text(const Json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
 Json resolve_config(const std::string& preset, const std::vector<std::string>& overrides) {
   Json config = load_preset(preset);
   for (const std::string& assignment : overrides) apply_override(config, assignment);

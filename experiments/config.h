@@ -16,6 +16,8 @@ Json load_preset(const std::string& name_or_path);
 // Applies "a.b.c=value" (value parsed as JSON, else taken as a string). A key
 // must already exist in the preset, so a typo is an error, not a silent no-op.
 void apply_override(Json& config, const std::string& assignment);
+// A JSON value as the right-hand side of an override: strings bare, the rest as JSON.
+std::string override_text(const Json& value);
 Json resolve_config(const std::string& preset, const std::vector<std::string>& overrides);
 
 // Typed lookups with the key path in every error ("[config] model.width: expected

@@ -86,24 +86,4 @@ ssl::FeatureSet encoder_features(Encoder& encoder, const data::DatasetPtr& datas
   return set;
 }
 
-Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& labels,
-                       const data::LabelHierarchy& hierarchy) {
-  if (predicted.size() != labels.size() || labels.empty()) {
-    throw std::invalid_argument("[accuracy_by_level] " + std::to_string(predicted.size()) + " predictions for " +
-                                std::to_string(labels.size()) + " labels");
-  }
-  double fine = 0.0, coarse = 0.0;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    fine += predicted[i] == labels[i];
-    if (hierarchy.has_coarse()) {
-      coarse += hierarchy.fine_to_coarse[static_cast<std::size_t>(predicted[i])] ==
-                hierarchy.fine_to_coarse[static_cast<std::size_t>(labels[i])];
-    }
-  }
-  const double n = static_cast<double>(labels.size());
-  Json levels = {{"fine", 100.0 * fine / n}};
-  if (hierarchy.has_coarse()) levels["coarse"] = 100.0 * coarse / n;
-  return levels;
-}
-
 }  // namespace nanossl

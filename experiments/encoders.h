@@ -34,9 +34,4 @@ Encoder load_encoder(const std::string& spec, const Json& architecture, std::int
 ssl::FeatureSet encoder_features(Encoder& encoder, const data::DatasetPtr& dataset, const std::string& spec,
                                  data::Split split, Device device, int workers);
 
-// Top-1 accuracy (percent) of fine-class predictions at every level of the label
-// hierarchy: {"fine": ..., "coarse": ...} (coarse when the dataset has one).
-Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& labels,
-                       const data::LabelHierarchy& hierarchy);
-
 }  // namespace nanossl

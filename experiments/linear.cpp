@@ -67,24 +67,6 @@ EvalData features_for(const Json& config, const char* command) {
   return data;
 }
 
-std::vector<std::int64_t> probe_predictions(const ssl::FeatureSet& set, const ssl::ProbeResult& probe) {
-  const std::int64_t n = set.features.size(0), d = set.features.size(1), classes = probe.weight.size(0);
-  const auto x = set.features.to_vector<float>(), w = probe.weight.to_vector<float>(), b = probe.bias.to_vector<float>();
-  std::vector<std::int64_t> predicted(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) {
-    double best = 0.0;
-    for (std::int64_t c = 0; c < classes; ++c) {
-      double logit = b[static_cast<std::size_t>(c)];
-      for (std::int64_t j = 0; j < d; ++j) logit += static_cast<double>(w[c * d + j]) * x[i * d + j];
-      if (c == 0 || logit > best) {
-        best = logit;
-        predicted[static_cast<std::size_t>(i)] = c;
-      }
-    }
-  }
-  return predicted;
-}
-
 }  // namespace
 
 int run_linear(const RunOptions& options) {
@@ -113,7 +95,6 @@ int run_linear(const RunOptions& options) {
   }
   nn::save_safetensors(run.out + "/probe.safetensors", {{"weight", result.weight}, {"bias", result.bias}},
                        {{"encoder", data.sources[0]}});
-  const auto predicted = probe_predictions(data.test_features, result);
   Json summary = {{"dataset", config_string(config, "dataset")},
                   {"encoders", data.sources},
                   {"labels", data.train_features.features.size(0)},
@@ -122,7 +103,7 @@ int run_linear(const RunOptions& options) {
                   {"test_top1", result.test_top1},
                   {"test_per_class", result.test_per_class},
                   {"test_top1_by_level",
-                   accuracy_by_level(predicted, data.test_features.labels.to_vector<std::int64_t>(),
+                   accuracy_by_level(result.test_predictions, data.test_features.labels.to_vector<std::int64_t>(),
                                      data.test->hierarchy())},
                   {"class_names", data.test->hierarchy().fine_names},
                   {"seconds", clock.seconds()}};

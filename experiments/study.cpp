@@ -77,18 +77,18 @@ std::vector<std::string> section_overrides(const Json& settings, const std::stri
   const Json& s = settings.at(section);
   if (s.contains("set")) {
     for (const auto& [key, value] : s.at("set").items()) {
-      overrides.push_back(key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      overrides.push_back(key + "=" + override_text(value));
     }
   }
   if (with_model && settings.contains("model")) {
     for (const auto& [key, value] : settings.at("model").items()) {
-      overrides.push_back("model." + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      overrides.push_back("model." + key + "=" + override_text(value));
     }
   }
   for (const char* key : {"device", "workers"}) {
     if (settings.contains(key)) {
       const Json& value = settings.at(key);
-      overrides.push_back(std::string(key) + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      overrides.push_back(std::string(key) + "=" + override_text(value));
     }
   }
   return overrides;

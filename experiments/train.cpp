@@ -148,8 +148,7 @@ int run_train(const RunOptions& options) {
                   {"test_images", result.images},
                   {"test_top1", result.top1},
                   {"test_per_class", result.per_class},
-                  {"test_top1_by_level", result.coarse_top1 < 0 ? Json{{"fine", result.top1}}
-                                                                : Json{{"fine", result.top1}, {"coarse", result.coarse_top1}}},
+                  {"test_top1_by_level", result.by_level},
                   {"class_names", test_set->hierarchy().fine_names},
                   {"steps", step},
                   {"epochs", epochs},
@@ -173,7 +172,7 @@ int run_finetune(RunOptions options, const std::string& encoder) {
     for (const char* key : {"depth", "stem", "width"}) {
       const Json& value = pretrain.at("model").at(key);
       options.overrides.push_back(std::string("model.") + key + "=" +
-                                  (value.is_string() ? value.get<std::string>() : value.dump()));
+                                  override_text(value));
     }
     // and its input channels are those of its first convolution
     options.overrides.push_back("channels=" + std::to_string(ssl::read_pretrained_encoder(encoder).in_channels()));

@@ -40,9 +40,15 @@ data::DatasetPtr labeled_training_set(data::DatasetPtr base, std::int64_t labels
 // How images reach the model, written into checkpoints and results.
 std::string preprocessing_note(const data::Dataset& dataset);
 
+// Top-1 accuracy (percent) of fine-class predictions at every level of the label
+// hierarchy: {"fine": ..., "coarse": ...} (coarse when the dataset has one; a
+// prediction is right there when it falls in the true coarse class).
+Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& labels,
+                       const data::LabelHierarchy& hierarchy);
+
 struct Evaluation {
   double top1 = 0.0;                 // percent
-  double coarse_top1 = -1.0;         // percent, fine predictions mapped to coarse classes; -1: no coarse level
+  Json by_level;                     // accuracy_by_level of the predictions
   std::vector<double> per_class;     // percent, one per fine class
   std::int64_t images = 0;
 };

@@ -169,7 +169,8 @@ ProbeResult train_linear_probe(const FeatureSet& train, const FeatureSet& test, 
   }
 
   result.train_top1 = accuracy(predict(x_train, weight, bias), train.labels, num_classes, nullptr);
-  result.test_top1 = accuracy(predict(x_test, weight, bias), test.labels, num_classes, &result.test_per_class);
+  result.test_predictions = predict(x_test, weight, bias);
+  result.test_top1 = accuracy(result.test_predictions, test.labels, num_classes, &result.test_per_class);
 
   // Fold the standardisation into the classifier, so it applies to raw features.
   result.weight = Tensor::empty({num_classes, d});

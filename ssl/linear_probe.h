@@ -23,6 +23,7 @@ struct ProbeOptions {
 struct ProbeResult {
   double train_top1 = 0.0, test_top1 = 0.0;  // percent
   std::vector<double> test_per_class;        // percent right per true class (0 where a class has no test image)
+  std::vector<std::int64_t> test_predictions;  // the predicted class of every test row
   // The classifier on the raw (unstandardised) features: logits = x W^T + b,
   // with the standardisation folded in (W = W_s / std, b = b_s - W mean).
   Tensor weight;  // f32 (C, D)
