@@ -15,6 +15,22 @@ namespace {
 // Below this many elements the threads cost more than they save.
 constexpr std::int64_t kParallelThreshold = 1 << 15;
 
+// Sum of term(i) for i in [0, n), in double, over eight interleaved partial sums.
+// A single running sum is a chain of dependent additions (one every ~4 cycles) that
+// the compiler must not reorder; eight independent chains let it use vector adds,
+// which roughly halves the time of a batch-norm step at small widths. The order is
+// fixed by n alone, so the result does not depend on the thread count.
+template <class Term>
+double sum8(std::int64_t n, Term term) {
+  double part[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += term(i + j);
+  }
+  for (int j = 0; i < n; ++i, ++j) part[j] += term(i);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 }  // namespace
 
 template <class T>
@@ -27,16 +43,16 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
     double sum = 0.0;
     for (std::int64_t n = 0; n < N; ++n) {
       const T* xc = x + (n * C + c) * S;
-      for (std::int64_t s = 0; s < S; ++s) sum += xc[s];
+      sum += sum8(S, [xc](std::int64_t s) { return static_cast<double>(xc[s]); });
     }
     const double mean = sum / static_cast<double>(M);
     double squares = 0.0;
     for (std::int64_t n = 0; n < N; ++n) {
       const T* xc = x + (n * C + c) * S;
-      for (std::int64_t s = 0; s < S; ++s) {
+      squares += sum8(S, [xc, mean](std::int64_t s) {
         const double d = xc[s] - mean;
-        squares += d * d;
-      }
+        return d * d;
+      });
     }
     const double var = squares / static_cast<double>(M);
     const double invstd = 1.0 / std::sqrt(var + eps);
@@ -93,16 +109,15 @@ void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const dou
   for (std::int64_t c = 0; c < C; ++c) {
     const double mean = save_mean[c];
     const double invstd = save_invstd[c];
-    double sum_g = 0.0;      // sum(grad_y)
-    double sum_gxhat = 0.0;  // sum(grad_y * xhat)
+    double sum_g = 0.0;   // sum(grad_y)
+    double sum_gd = 0.0;  // sum(grad_y * (x - mean)); sum(grad_y * xhat) = invstd * sum_gd
     for (std::int64_t n = 0; n < N; ++n) {
       const T* gc = grad_y + (n * C + c) * S;
       const T* xc = x + (n * C + c) * S;
-      for (std::int64_t s = 0; s < S; ++s) {
-        sum_g += gc[s];
-        sum_gxhat += static_cast<double>(gc[s]) * ((xc[s] - mean) * invstd);
-      }
+      sum_g += sum8(S, [gc](std::int64_t s) { return static_cast<double>(gc[s]); });
+      sum_gd += sum8(S, [gc, xc, mean](std::int64_t s) { return static_cast<double>(gc[s]) * (xc[s] - mean); });
     }
+    const double sum_gxhat = sum_gd * invstd;
     if (dbias != nullptr) dbias[c] = static_cast<T>(sum_g);
     if (dweight != nullptr) dweight[c] = static_cast<T>(sum_gxhat);
     if (dx == nullptr) continue;
