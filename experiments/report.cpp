@@ -106,15 +106,23 @@ std::string verdict_text(const Finding& finding) {
 }
 
 std::string plot_markdown(bool plotted, const std::string& caption, const std::string& path) {
-  return plotted ? "![" + caption + "](" + path + ")\n" : "(" + caption + ": not drawn, gnuplot missing or failed)\n";
+  return plotted ? "![" + caption + "](" + path + ")\n" : "(" + caption + ": not drawn: no finished runs yet, or gnuplot missing or failed)\n";
 }
 
 bool line_plot(const std::string& png, const std::string& title, const std::string& xlabel,
-               const std::string& ylabel, bool log_x, const std::vector<Series>& series) {
+               const std::string& ylabel, bool log_x, const std::vector<Series>& series,
+               const std::vector<std::string>& x_names) {
+  // A series without points would be an empty data block, which gnuplot does not
+  // count as an index: every later series would be drawn under the wrong name.
+  std::vector<Series> drawn;
+  for (const auto& s : series) {
+    if (!s.points.empty()) drawn.push_back(s);
+  }
+  if (drawn.empty()) return false;
   const std::string stem = stem_of(png);
   {
     std::ofstream data = open_for_writing(stem + ".dat");
-    for (const auto& s : series) {
+    for (const auto& s : drawn) {
       data << "# " << s.name << "\n";
       for (const auto& [x, y] : s.points) data << x << " " << y << "\n";
       data << "\n\n";  // a gnuplot data block per series
@@ -124,10 +132,15 @@ bool line_plot(const std::string& png, const std::string& title, const std::stri
        << "set title " << gp_text(title) << "\nset xlabel " << gp_text(xlabel) << "\nset ylabel " << gp_text(ylabel)
        << "\nset key outside right\nset grid\n"
        << (log_x ? "set logscale x\n" : "");
+    if (!x_names.empty()) {
+      gp << "set xrange [0.7:" << x_names.size() + 0.3 << "]\nset xtics (";
+      for (std::size_t i = 0; i < x_names.size(); ++i) gp << (i ? ", " : "") << gp_text(x_names[i]) << " " << i + 1;
+      gp << ")\n";
+    }
     gp << "plot ";
-    for (std::size_t i = 0; i < series.size(); ++i) {
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
       gp << (i ? ", " : "") << gp_text(stem + ".dat") << " index " << i << " with linespoints lw 2 title "
-         << gp_text(series[i].name);
+         << gp_text(drawn[i].name);
     }
     gp << "\n";
   }

@@ -51,8 +51,11 @@ struct Series {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y)
 };
+// x_names, when given, names the integer positions 1..n of the x axis (levels of a
+// hierarchy) instead of numbering a continuous axis.
 bool line_plot(const std::string& png, const std::string& title, const std::string& xlabel,
-               const std::string& ylabel, bool log_x, const std::vector<Series>& series);
+               const std::string& ylabel, bool log_x, const std::vector<Series>& series,
+               const std::vector<std::string>& x_names = {});
 // values[r][c]; NaN cells are left blank.
 bool heat_map(const std::string& png, const std::string& title, const std::vector<std::string>& row_names,
               const std::vector<std::string>& column_names, const std::vector<std::vector<double>>& values);

@@ -60,10 +60,17 @@ void save_run(const std::string& out, const nn::Module& model, const nn::Optimiz
 }
 
 void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("cannot write " + path);
-  out << text << "\n";
-  if (!out) throw std::runtime_error("error writing " + path);
+  // Written beside the target and renamed over it: a run killed mid-write leaves the
+  // old file or the new one, never half of one (result.json marks a finished run).
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    if (!out) throw std::runtime_error("cannot write " + partial);
+    out << text << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("error writing " + partial);
+  }
+  std::filesystem::rename(partial, path);
 }
 
 ProgressClock::ProgressClock(std::int64_t first_step, std::int64_t total_steps)

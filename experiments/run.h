@@ -43,6 +43,7 @@ RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& mode
 void save_run(const std::string& out, const nn::Module& model, const nn::Optimizer& optimizer,
               const RunCounters& counters, const Json& config, const std::string& preprocessing);
 
+// Writes text + newline to path atomically (a temporary file renamed over it).
 void write_text(const std::string& path, const std::string& text);
 
 // When a checkpoint is written: every `every` steps, and at the end of an epoch

@@ -100,8 +100,28 @@ std::int64_t epochs_for(std::int64_t steps, std::int64_t batch, std::int64_t ima
   return std::max<std::int64_t>(1, (steps + per_epoch / 2) / per_epoch);
 }
 
-std::string section_preset(const Json& settings, const std::string& section) {
-  return settings.at(section).at("preset").get<std::string>();
+// The sections of a study preset that name a command preset.
+const char* const kRunSections[] = {"pretrain", "supervised", "finetune", "linear"};
+
+// OUT/presets/NAME.json: the copy of a command preset a study directory runs with.
+fs::path pinned_preset(const std::string& out, const std::string& preset) {
+  return fs::path(out) / "presets" / (fs::path(preset).stem().string() + ".json");
+}
+
+// Copies each command preset the study uses into OUT/presets/ the first time the
+// directory sees it. Runs are named by their resolved configuration, so a preset
+// edited later (a better recipe) would otherwise orphan every finished run and
+// mix old and new settings in one report; a directory keeps the presets it began
+// with, and a new recipe goes in a new --out.
+void pin_presets(const std::string& out, const Json& settings) {
+  for (const char* section : kRunSections) {
+    if (!settings.contains(section)) continue;
+    const std::string preset = settings.at(section).at("preset").get<std::string>();
+    const fs::path pinned = pinned_preset(out, preset);
+    if (fs::exists(pinned)) continue;
+    fs::create_directories(pinned.parent_path());
+    write_text(pinned.string(), load_preset(preset).dump(2) + "\n");
+  }
 }
 
 std::int64_t section_int(const Json& settings, const std::string& section, const std::string& key) {
@@ -112,6 +132,12 @@ std::int64_t section_int(const Json& settings, const std::string& section, const
 
 Study::Study(std::string out, Json settings, bool run_missing)
     : out_(std::move(out)), settings_(std::move(settings)), run_missing_(run_missing) {}
+
+std::string Study::preset_of(const std::string& section) const {
+  const std::string preset = settings_.at(section).at("preset").get<std::string>();
+  const fs::path pinned = pinned_preset(out_, preset);
+  return fs::exists(pinned) ? pinned.string() : preset;
+}
 
 int Study::seeds() const { return static_cast<int>(config_int(settings_, "seeds")); }
 
@@ -174,6 +200,7 @@ std::optional<Json> Study::result(const RunSpec& spec) {
   else if (result.contains("knn_top1")) score = ", kNN top-1 " + format_number(result["knn_top1"].get<double>()) + "%";
   std::printf(" %.0f s%s\n", seconds, score.c_str());
   ++runs_done;
+  if (on_run_finished) on_run_finished();
   return result;
 }
 
@@ -187,7 +214,7 @@ RunSpec Study::pretrain(const std::string& dataset, std::int64_t images, std::in
                         std::int64_t steps) const {
   RunSpec spec;
   spec.command = "pretrain";
-  spec.preset = section_preset(settings_, "pretrain");
+  spec.preset = preset_of("pretrain");
   spec.overrides = section_overrides(settings_, "pretrain", true);
   const Json base = resolve_config(spec.preset, spec.overrides);
   const std::int64_t used = images > 0 ? images : dataset_size;
@@ -214,7 +241,7 @@ RunSpec Study::labelled_run(const std::string& command, const std::string& secti
                             std::int64_t labels, std::int64_t dataset_size, int seed) const {
   RunSpec spec;
   spec.command = command;
-  spec.preset = section_preset(settings_, section);
+  spec.preset = preset_of(section);
   spec.overrides = section_overrides(settings_, section, /*with_model=*/command == "train");
   const Json base = resolve_config(spec.preset, spec.overrides);
   const std::int64_t used = labels > 0 ? labels : dataset_size;
@@ -249,7 +276,7 @@ RunSpec Study::linear(const std::string& encoder, const std::string& dataset, st
                       const std::string& encoder2) const {
   RunSpec spec;
   spec.command = "linear";
-  spec.preset = section_preset(settings_, "linear");
+  spec.preset = preset_of("linear");
   spec.overrides = section_overrides(settings_, "linear", true);
   spec.encoder = encoder;
   spec.encoder2 = encoder2;
@@ -359,6 +386,7 @@ int run_study(const StudyOptions& options) {
   }
   fs::create_directories(options.out);
   write_text(record_path, record.dump(2));
+  pin_presets(options.out, record.at("settings"));
 
   Study study(options.out, record.at("settings"), /*run_missing=*/true);
   std::vector<StudyReport> reports;
@@ -371,11 +399,20 @@ int run_study(const StudyOptions& options) {
     }
     std::printf("[study] %s (preset %s, %d seed(s)) in %s\n", name.c_str(), options.preset.c_str(), study.seeds(),
                 options.out.c_str());
-    const auto start = std::chrono::steady_clock::now();
+    // The wall time is added to study.json after every finished run, so the time of
+    // a session that is killed is kept up to its last finished run.
+    auto since = std::chrono::steady_clock::now();
+    auto account = [&] {
+      const auto now = std::chrono::steady_clock::now();
+      record["wall_seconds"][name] =
+          record["wall_seconds"].value(name, 0.0) + std::chrono::duration<double>(now - since).count();
+      since = now;
+      write_text(record_path, record.dump(2));
+    };
+    study.on_run_finished = account;
     reports.push_back(run_named(name, study));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    record["wall_seconds"][name] = record["wall_seconds"].value(name, 0.0) + seconds;
-    write_text(record_path, record.dump(2));
+    account();
+    study.on_run_finished = nullptr;
   }
   write_report(options.out, record, reports, study);
   std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md\n", study.runs_done, study.runs_reused,

@@ -6,6 +6,7 @@
 // present) and resumes an interrupted one from its last checkpoint.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,8 +60,15 @@ class Study {
 
   // Counts for the summary line.
   int runs_done = 0, runs_reused = 0, runs_missing = 0;
+  // Called after every run this study trains (the study's wall-time bookkeeping,
+  // so a study killed midway still counts the runs it finished).
+  std::function<void()> on_run_finished;
 
  private:
+  // The command preset of a section (pretrain, supervised, finetune, linear): the
+  // copy pinned in OUT/presets/ when there is one (see pin_presets), else its name.
+  std::string preset_of(const std::string& section) const;
+
   RunSpec labelled_run(const std::string& command, const std::string& section, const std::string& dataset,
                        std::int64_t labels, std::int64_t dataset_size, int seed) const;
 

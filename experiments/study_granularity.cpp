@@ -65,8 +65,8 @@ StudyReport run_granularity_study(Study& study) {
     }
   }
   table.write_csv(dir + "/levels.csv");
-  const bool plotted = line_plot(dir + "/levels.png", "Top-1 per level of the label hierarchy (1 = coarse, 2 = fine)",
-                                 "level", "test top-1 (%)", false, series);
+  const bool plotted = line_plot(dir + "/levels.png", "Top-1 per level of the label hierarchy", "level",
+                                 "test top-1 (%)", false, series, levels);
   Finding f{"granularity",
             "The gap between supervised training and SimCLR grows with label granularity (about 0 at the coarsest "
             "level, about 30 points at the finest)",

@@ -3,7 +3,8 @@
 #   1. `study all --preset smoke` writes every table, plot and report.md, with numbers;
 #   2. killed midway (SIGKILL) and started again, it finishes without redoing the
 #      runs that had finished;
-#   3. started once more, it reuses every run; `nanossl report` rewrites the report.
+#   3. started once more, it reuses every run; `nanossl report` rewrites the report;
+#   4. the directory runs with its own copy of the command presets (OUT/presets/).
 # Usage: cli_study.sh NANOSSL_BINARY WORK_DIR
 set -euo pipefail
 nanossl=$1
@@ -51,3 +52,16 @@ rm "$work/b/report.md"
 "$nanossl" report "$work/b" > "$work/report.log"
 grep -q '^## Findings' "$work/b/report.md"
 echo "restart reuses every run; report rewritten"
+
+# The study reads the presets pinned in OUT/presets/, not the repository's: change
+# the pinned pretraining preset and the finished encoders no longer match it.
+pinned="$work/b/presets/pretrain-smoke.json"
+test -s "$pinned"
+cp "$pinned" "$work/pinned.json"
+sed -i 's/"temperature": [0-9.e+-]*/"temperature": 0.123/' "$pinned"
+"$nanossl" report "$work/b" > "$work/report2.log"
+grep -q '| not run |' "$work/b/report.md" || { echo "the pinned preset was not read" >&2; exit 1; }
+cp "$work/pinned.json" "$pinned"
+"$nanossl" report "$work/b" > "$work/report3.log"
+if grep -q '| not run |' "$work/b/report.md"; then echo "restored pinned preset does not match its runs" >&2; exit 1; fi
+echo "the study directory keeps its own presets"
