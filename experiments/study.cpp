@@ -103,6 +103,10 @@ std::int64_t epochs_for(std::int64_t steps, std::int64_t batch, std::int64_t ima
 // The sections of a study preset that name a command preset.
 const char* const kRunSections[] = {"pretrain", "supervised", "finetune", "linear"};
 
+std::string section_preset(const Json& settings, const std::string& section) {
+  return settings.at(section).at("preset").get<std::string>();
+}
+
 // OUT/presets/NAME.json: the copy of a command preset a study directory runs with.
 fs::path pinned_preset(const std::string& out, const std::string& preset) {
   return fs::path(out) / "presets" / (fs::path(preset).stem().string() + ".json");
@@ -116,11 +120,11 @@ fs::path pinned_preset(const std::string& out, const std::string& preset) {
 void pin_presets(const std::string& out, const Json& settings) {
   for (const char* section : kRunSections) {
     if (!settings.contains(section)) continue;
-    const std::string preset = settings.at(section).at("preset").get<std::string>();
+    const std::string preset = section_preset(settings, section);
     const fs::path pinned = pinned_preset(out, preset);
     if (fs::exists(pinned)) continue;
     fs::create_directories(pinned.parent_path());
-    write_text(pinned.string(), load_preset(preset).dump(2) + "\n");
+    write_text(pinned.string(), load_preset(preset).dump(2));
   }
 }
 
@@ -134,7 +138,7 @@ Study::Study(std::string out, Json settings, bool run_missing)
     : out_(std::move(out)), settings_(std::move(settings)), run_missing_(run_missing) {}
 
 std::string Study::preset_of(const std::string& section) const {
-  const std::string preset = settings_.at(section).at("preset").get<std::string>();
+  const std::string preset = section_preset(settings_, section);
   const fs::path pinned = pinned_preset(out_, preset);
   return fs::exists(pinned) ? pinned.string() : preset;
 }
