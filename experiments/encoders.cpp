@@ -46,14 +46,14 @@ Encoder load_encoder(const std::string& spec, const Json& architecture, std::int
   } else {
     const fs::path config_path = fs::path(spec) / "config.json";
     std::ifstream in(config_path);
-    if (!in) throw std::runtime_error("[encoder] " + spec + ": no config.json (expected a `nanossl pretrain` run directory)");
+    if (!in) throw std::runtime_error("[encoder] " + spec + ": no config.json (expected the run directory of `nanossl pretrain` or `nanossl train`)");
     Json run_config;
     try {
       run_config = Json::parse(in);
     } catch (const std::exception& error) {
       throw std::runtime_error("[encoder] " + config_path.string() + ": " + error.what());
     }
-    const ssl::PretrainedEncoder pretrained = ssl::read_pretrained_encoder(spec);
+    const ssl::PretrainedEncoder pretrained = ssl::read_any_encoder(spec);
     encoder.model = nn::make_resnet(architecture_of(run_config, pretrained.in_channels()));
     ssl::load_pretrained_encoder(*encoder.model, pretrained);
     encoder.source = pretrained.checkpoint_dir;

@@ -1,6 +1,7 @@
 // SimCLR model, contrastive step and encoder loading; see simclr.h.
 #include "ssl/simclr.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -50,25 +51,51 @@ std::map<std::string, Tensor> encoder_state(const std::map<std::string, Tensor>&
 std::int64_t PretrainedEncoder::in_channels() const {
   const auto conv1 = state.find("conv1.weight");
   if (conv1 == state.end() || conv1->second.ndim() != 4) {
-    throw std::runtime_error("[load_pretrained_encoder] " + checkpoint_dir + ": no 4-D encoder.conv1.weight");
+    throw std::runtime_error("[load_pretrained_encoder] " + checkpoint_dir + ": no 4-D conv1.weight in its encoder");
   }
   return conv1->second.size(1);
 }
 
-PretrainedEncoder read_pretrained_encoder(const std::string& run_or_checkpoint) {
+namespace {
+// A run directory's latest complete checkpoint, or the checkpoint directory given.
+nn::LoadedCheckpoint read_checkpoint(const std::string& run_or_checkpoint) {
   namespace fs = std::filesystem;
   if (!fs::exists(run_or_checkpoint)) {
     throw std::runtime_error("[load_pretrained_encoder] " + run_or_checkpoint + " does not exist");
   }
-  nn::LoadedCheckpoint checkpoint;
-  if (fs::exists(fs::path(run_or_checkpoint) / "model.safetensors")) {
-    checkpoint = nn::load_checkpoint(run_or_checkpoint);
-  } else {
-    auto latest = nn::load_latest_checkpoint(run_or_checkpoint);
-    if (!latest) throw std::runtime_error("[load_pretrained_encoder] " + run_or_checkpoint + " has no complete checkpoint");
-    checkpoint = std::move(*latest);
-  }
+  if (fs::exists(fs::path(run_or_checkpoint) / "model.safetensors")) return nn::load_checkpoint(run_or_checkpoint);
+  auto latest = nn::load_latest_checkpoint(run_or_checkpoint);
+  if (!latest) throw std::runtime_error("[load_pretrained_encoder] " + run_or_checkpoint + " has no complete checkpoint");
+  return std::move(*latest);
+}
+
+bool has_prefix(const std::map<std::string, Tensor>& state, const std::string& prefix) {
+  return std::any_of(state.begin(), state.end(), [&](const auto& entry) { return entry.first.rfind(prefix, 0) == 0; });
+}
+}  // namespace
+
+PretrainedEncoder read_pretrained_encoder(const std::string& run_or_checkpoint) {
+  const nn::LoadedCheckpoint checkpoint = read_checkpoint(run_or_checkpoint);
   return {checkpoint.dir, encoder_state(checkpoint.model, checkpoint.dir + "/model.safetensors")};
+}
+
+std::map<std::string, Tensor> classifier_trunk_state(const std::map<std::string, Tensor>& classifier_state,
+                                                     const std::string& source) {
+  if (!classifier_state.count("conv1.weight") || !classifier_state.count("fc.weight")) {
+    throw std::invalid_argument("[load_encoder] " + source +
+                                " holds neither \"encoder.*\" tensors (a SimCLR run) nor conv1.weight and fc.weight "
+                                "(a supervised ResNet classifier)");
+  }
+  std::map<std::string, Tensor> trunk = classifier_state;
+  std::erase_if(trunk, [](const auto& entry) { return entry.first.rfind("fc.", 0) == 0; });
+  return trunk;
+}
+
+PretrainedEncoder read_any_encoder(const std::string& run_or_checkpoint) {
+  const nn::LoadedCheckpoint checkpoint = read_checkpoint(run_or_checkpoint);
+  const std::string source = checkpoint.dir + "/model.safetensors";
+  if (has_prefix(checkpoint.model, "encoder.")) return {checkpoint.dir, encoder_state(checkpoint.model, source)};
+  return {checkpoint.dir, classifier_trunk_state(checkpoint.model, source)};
 }
 
 void load_pretrained_encoder(nn::ResNet& model, const PretrainedEncoder& encoder) {

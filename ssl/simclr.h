@@ -59,6 +59,16 @@ struct PretrainedEncoder {
 // checkpoint) or one checkpoint directory. Throws naming the path and the problem.
 PretrainedEncoder read_pretrained_encoder(const std::string& run_or_checkpoint);
 
+// The trunk of a supervised ResNet classifier's state dict (`nanossl train`): every
+// tensor but fc.*. Throws if it is not a classifier's (no conv1.weight or fc.weight).
+std::map<std::string, Tensor> classifier_trunk_state(const std::map<std::string, Tensor>& classifier_state,
+                                                     const std::string& source);
+// For evaluation by probe or kNN, where either kind of representation is frozen and
+// scored alike (the quality study probes supervised and SimCLR encoders the same
+// way): a SimCLR checkpoint's encoder, or a supervised checkpoint's trunk.
+// Fine-tuning keeps read_pretrained_encoder, which takes SimCLR runs only.
+PretrainedEncoder read_any_encoder(const std::string& run_or_checkpoint);
+
 // Loads `encoder` into `model`: every tensor of `model` except fc.* must be there
 // with the same shape and dtype (an error lists what disagrees); fc keeps its own
 // initialisation.

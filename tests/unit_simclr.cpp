@@ -126,3 +126,45 @@ TEST(Simclr, LoadingTheWrongEncoderSaysWhatDisagrees) {
   }
   EXPECT_THROW(ssl::load_pretrained_encoder(*narrow, dir.file("missing")), std::runtime_error);
 }
+
+// Evaluation freezes either kind of run: a SimCLR encoder, or a supervised
+// classifier without its fc (the quality study probes both the same way).
+TEST(Simclr, EvaluationReadsTheTrunkOfASupervisedRun) {
+  nanossl::testing::TempDir dir;
+  manual_seed(5);
+  auto supervised = nn::make_resnet(classifier_config());
+  save_model(*supervised, dir.file("supervised"));
+  const ssl::PretrainedEncoder trunk = ssl::read_any_encoder(dir.file("supervised"));
+  const auto source = supervised->state_dict();
+  EXPECT_EQ(trunk.state.size() + 2, source.size());  // all but fc.weight and fc.bias
+  for (const auto& [name, tensor] : trunk.state) {
+    EXPECT_NE(name.rfind("fc.", 0), 0u) << name;
+    if (tensor.dtype() != DType::f32) continue;  // num_batches_tracked
+    EXPECT_TRUE(equal(tensor, source.at(name))) << name;
+  }
+  EXPECT_EQ(trunk.in_channels(), 1);
+  auto probe_encoder = nn::make_resnet(classifier_config());
+  ssl::load_pretrained_encoder(*probe_encoder, trunk);
+  EXPECT_TRUE(equal(probe_encoder->state_dict().at("layer4.1.conv2.weight"), source.at("layer4.1.conv2.weight")));
+
+  // A SimCLR run reads as read_pretrained_encoder reads it.
+  ssl::Simclr simclr(tiny_config());
+  save_model(simclr, dir.file("simclr"));
+  const ssl::PretrainedEncoder encoder = ssl::read_any_encoder(dir.file("simclr"));
+  EXPECT_EQ(encoder.state.size(), ssl::read_pretrained_encoder(dir.file("simclr")).state.size());
+  EXPECT_TRUE(equal(encoder.state.at("conv1.weight"), simclr.state_dict().at("encoder.conv1.weight")));
+
+  // Neither kind: the error names the file and both kinds it looked for.
+  nn::TrainingState state;
+  state.config_json = "{}";
+  nn::save_checkpoint(dir.file("other"), {{"weight", Tensor::zeros({2, 2})}}, state);
+  try {
+    ssl::read_any_encoder(dir.file("other"));
+    ADD_FAILURE() << "a state without conv1 or encoder.* was taken for an encoder";
+  } catch (const std::invalid_argument& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("model.safetensors"), std::string::npos) << what;
+    EXPECT_NE(what.find("encoder.*"), std::string::npos) << what;
+    EXPECT_NE(what.find("fc.weight"), std::string::npos) << what;
+  }
+}
