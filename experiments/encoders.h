@@ -22,7 +22,8 @@ struct Encoder {
 
 // `spec` is a pretraining run directory (its latest complete checkpoint; the
 // architecture comes from the run's config.json, the input channels from its first
-// convolution), a supervised run directory (its network without the classifier) or "random": an encoder of `architecture`'s model.{depth, stem,
+// convolution), a supervised run directory (the same, its network without the
+// classifier), or "random": an encoder of `architecture`'s model.{depth, stem,
 // width} with `in_channels`, initialised from `seed`. Feature extraction converts
 // images to the encoder's channels.
 Encoder load_encoder(const std::string& spec, const Json& architecture, std::int64_t in_channels,
