@@ -55,11 +55,11 @@ int main(int argc, char** argv) {
   finetune_cmd->add_option("--encoder", finetune_encoder, "a `nanossl pretrain` run directory");
   CLI::App* linear_cmd = app.add_subcommand("linear", "linear probe on frozen encoder features");
   add_run_options(linear_cmd, linear, "linear-fashion", "runs/linear", false);
-  linear_cmd->add_option("--encoder", linear_encoder, "a `nanossl pretrain` run directory, or random")->required();
+  linear_cmd->add_option("--encoder", linear_encoder, "a `nanossl pretrain` or `nanossl train` run directory, or random")->required();
   linear_cmd->add_option("--encoder2", linear_encoder2, "a second encoder whose features are concatenated");
   CLI::App* knn_cmd = app.add_subcommand("knn", "weighted kNN classification on frozen encoder features");
   add_run_options(knn_cmd, knn, "knn-fashion", "runs/knn", false);
-  knn_cmd->add_option("--encoder", knn_encoder, "a `nanossl pretrain` run directory, or random")->required();
+  knn_cmd->add_option("--encoder", knn_encoder, "a `nanossl pretrain` or `nanossl train` run directory, or random")->required();
 
   nanossl::PredictOptions predict;
   CLI::App* predict_cmd = app.add_subcommand("predict", "logits of every image of a split, in order");
