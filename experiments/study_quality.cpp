@@ -90,6 +90,7 @@ StudyReport run_quality_study(Study& study) {
     // at small scale SimCLR may sit only a few points above that floor, which caps
     // what it can lose in points.
     const double floor = mean("random", "none");
+    const double sup_gain = mean("supervised", "none") - floor, ssl_gain = mean("simclr", "none") - floor;
     int worse = 0, known = 0, worse_share = 0;
     std::string numbers, shares;
     for (std::size_t i = 0; i < categories.size(); ++i) {
@@ -98,8 +99,7 @@ StudyReport run_quality_study(Study& study) {
       worse += drops[1][i] > drops[0][i];
       numbers += (numbers.empty() ? "" : "; ") + categories[i] + " " + format_points(drops[0][i]) + " / " + format_points(drops[1][i]);
       if (std::isnan(floor)) continue;
-      const double sup_share = drops[0][i] / (mean("supervised", "none") - floor);
-      const double ssl_share = drops[1][i] / (mean("simclr", "none") - floor);
+      const double sup_share = drops[0][i] / sup_gain, ssl_share = drops[1][i] / ssl_gain;
       worse_share += ssl_share > sup_share;
       shares += (shares.empty() ? "" : "; ") + categories[i] + " " + std::to_string(std::lround(100 * sup_share)) +
                 "% / " + std::to_string(std::lround(100 * ssl_share)) + "%";

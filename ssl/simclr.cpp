@@ -72,6 +72,12 @@ nn::LoadedCheckpoint read_checkpoint(const std::string& run_or_checkpoint) {
 bool has_prefix(const std::map<std::string, Tensor>& state, const std::string& prefix) {
   return std::any_of(state.begin(), state.end(), [&](const auto& entry) { return entry.first.rfind(prefix, 0) == 0; });
 }
+
+// `state` without the classifier head (fc.*): what an encoder holds.
+std::map<std::string, Tensor> without_classifier(std::map<std::string, Tensor> state) {
+  std::erase_if(state, [](const auto& entry) { return entry.first.rfind("fc.", 0) == 0; });
+  return state;
+}
 }  // namespace
 
 PretrainedEncoder read_pretrained_encoder(const std::string& run_or_checkpoint) {
@@ -86,9 +92,7 @@ std::map<std::string, Tensor> classifier_trunk_state(const std::map<std::string,
                                 " holds neither \"encoder.*\" tensors (a SimCLR run) nor conv1.weight and fc.weight "
                                 "(a supervised ResNet classifier)");
   }
-  std::map<std::string, Tensor> trunk = classifier_state;
-  std::erase_if(trunk, [](const auto& entry) { return entry.first.rfind("fc.", 0) == 0; });
-  return trunk;
+  return without_classifier(classifier_state);
 }
 
 PretrainedEncoder read_any_encoder(const std::string& run_or_checkpoint) {
@@ -99,8 +103,7 @@ PretrainedEncoder read_any_encoder(const std::string& run_or_checkpoint) {
 }
 
 void load_pretrained_encoder(nn::ResNet& model, const PretrainedEncoder& encoder) {
-  std::map<std::string, Tensor> expected = model.state_dict();
-  std::erase_if(expected, [](const auto& entry) { return entry.first.rfind("fc.", 0) == 0; });
+  const std::map<std::string, Tensor> expected = without_classifier(model.state_dict());
   // names, shapes and dtypes, every disagreement listed
   nn::check_state_matches(expected, encoder.state, encoder.checkpoint_dir + "/model.safetensors (encoder.*)");
   model.load_state_dict(encoder.state, /*strict=*/false);
