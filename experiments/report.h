@@ -32,6 +32,12 @@ struct Table {
   std::string markdown() const;
 };
 
+// The findings' words as thresholds, in points of top-1 (docs/decisions.md): a gain
+// "adds little" under kLittlePoints and "much" from there up; "a wide margin" is at
+// least kWideMarginPoints.
+constexpr double kLittlePoints = 2.0;
+constexpr double kWideMarginPoints = 5.0;
+
 // One of the paper's findings, checked against this run.
 struct Finding {
   std::string study;

@@ -200,9 +200,10 @@ StudyReport run_domain_study(Study& study) {
     const Stat gain = stat_of(gains);
     Finding f{"domain", "Concatenating the features of two encoders from different domains gains little (they are redundant)",
               "mean gain of the concatenation over the in-domain encoder: " + format_points(gain.empty() ? NAN : gain.mean) +
-                  " points over " + std::to_string(gain.count) + " pairs",
+                  " points over " + std::to_string(gain.count) + " pairs (little: under " +
+                  format_points(kLittlePoints) + ")",
               std::nullopt};
-    if (!gain.empty()) f.agrees = gain.mean < 2.0;
+    if (!gain.empty()) f.agrees = gain.mean < kLittlePoints;
     report.findings.push_back(f);
   }
   report.markdown =

@@ -16,10 +16,6 @@
 namespace nanossl {
 namespace {
 
-// The findings' words as thresholds, in points of top-1.
-constexpr double kLittle = 2.0;      // "adds little"
-constexpr double kWideMargin = 5.0;  // "beats by a wide margin"
-
 std::string count_text(std::int64_t n) {
   if (n >= 1000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
   if (n >= 1000 && n % 100 == 0) return std::to_string(n / 1000) + "." + std::to_string(n % 1000 / 100) + "k";
@@ -116,21 +112,23 @@ StudyReport run_quantity_study(Study& study) {
               "small end adds much (50k→250k: often over 10)",
               count_text(half) + "→" + count_text(largest) + ": " + format_points(top) + " points; " + count_text(smallest) +
                   "→" + count_text(middle) + ": " + format_points(bottom) +
-                  " points (linear probe, mean over label sizes; little: under " + format_points(kLittle) + ")",
+                  " points (linear probe, mean over label sizes; little: under " + format_points(kLittlePoints) +
+                  ", much: at least that)",
               std::nullopt};
-    // "Little" is under 2 points (the paper's 500k→1M band, and the domain study's rule); "much" needs the small
-    // end to add at least that, and more than the large end: a flat curve (both near 0) is not the paper's shape.
-    if (!std::isnan(top) && !std::isnan(bottom)) f.agrees = top < kLittle && bottom >= kLittle && bottom > top;
+    // "Little" is under 2 points (the paper's 500k→1M band, and the domain study's rule); "much" is at least that,
+    // so a flat curve (both ends near 0) is not the paper's shape even when its small end is the larger.
+    if (!std::isnan(top) && !std::isnan(bottom)) f.agrees = top < kLittlePoints && bottom >= kLittlePoints;
     report.findings.push_back(f);
   }
   {
     const double ssl = mean("linear " + std::to_string(largest), few), sup = mean("supervised", few);
     Finding f{"quantity", "With few labels SimCLR + linear probe beats supervised training from scratch by a wide margin",
               count_text(few) + " labels: SimCLR " + format_points(ssl) + "% vs supervised " + format_points(sup) +
-                  "% (margin " + format_points(ssl - sup) + " points; wide: at least " + format_points(kWideMargin) + ")",
+                  "% (margin " + format_points(ssl - sup) + " points; wide: at least " +
+                  format_points(kWideMarginPoints) + ")",
               std::nullopt};
     // "Wide" is at least 5 points (the paper's margin at 10k labels is 35); a win by a point or two is not it.
-    if (!std::isnan(ssl) && !std::isnan(sup)) f.agrees = ssl - sup >= kWideMargin;
+    if (!std::isnan(ssl) && !std::isnan(sup)) f.agrees = ssl - sup >= kWideMarginPoints;
     report.findings.push_back(f);
   }
   {
