@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   };
   nanossl::RunOptions train, pretrain, finetune, linear, knn;
   std::string finetune_encoder, linear_encoder, linear_encoder2, knn_encoder;
+  // What evaluation on frozen features accepts (experiments/encoders.h, load_encoder).
+  const std::string frozen_encoder_help = "a `nanossl pretrain` or `nanossl train` run directory, or random";
   CLI::App* train_cmd = app.add_subcommand("train", "supervised training from scratch");
   add_run_options(train_cmd, train, "train-fashion", "runs/train", true);
   CLI::App* pretrain_cmd = app.add_subcommand("pretrain", "SimCLR pretraining");
@@ -55,11 +57,11 @@ int main(int argc, char** argv) {
   finetune_cmd->add_option("--encoder", finetune_encoder, "a `nanossl pretrain` run directory");
   CLI::App* linear_cmd = app.add_subcommand("linear", "linear probe on frozen encoder features");
   add_run_options(linear_cmd, linear, "linear-fashion", "runs/linear", false);
-  linear_cmd->add_option("--encoder", linear_encoder, "a `nanossl pretrain` or `nanossl train` run directory, or random")->required();
-  linear_cmd->add_option("--encoder2", linear_encoder2, "a second encoder whose features are concatenated");
+  linear_cmd->add_option("--encoder", linear_encoder, frozen_encoder_help)->required();
+  linear_cmd->add_option("--encoder2", linear_encoder2, "a second encoder whose features are concatenated (same kinds)");
   CLI::App* knn_cmd = app.add_subcommand("knn", "weighted kNN classification on frozen encoder features");
   add_run_options(knn_cmd, knn, "knn-fashion", "runs/knn", false);
-  knn_cmd->add_option("--encoder", knn_encoder, "a `nanossl pretrain` or `nanossl train` run directory, or random")->required();
+  knn_cmd->add_option("--encoder", knn_encoder, frozen_encoder_help)->required();
 
   nanossl::PredictOptions predict;
   CLI::App* predict_cmd = app.add_subcommand("predict", "logits of every image of a split, in order");
