@@ -1,0 +1,21 @@
+// Presets and overrides as JSON: a preset is a JSON file (a name in presets/ or a
+// path) holding the keys a run changes from the defaults of its typed config
+// (run_config.h); `--set key.path=value` changes one key of the resolved config.
+#pragma once
+#include <string>
+
+#include "commands/config_fields.h"
+
+namespace nanossl {
+
+// "train-fashion" -> presets/train-fashion.json; anything with a '/' or ending in
+// .json is a path. Throws naming the preset and what is wrong.
+Json load_preset(const std::string& name_or_path);
+// Sets `key` ("a.b.c") of `config` to `value`. The key must already exist (the
+// config is written whole, defaults included, before overrides apply, so a key
+// that is missing is a typo) and a value of another JSON type is refused.
+void set_key(Json& config, const std::string& key, const Json& value);
+// "a.b.c=value": the value parsed as JSON, else taken as a bare string.
+void apply_override(Json& config, const std::string& assignment);
+
+}  // namespace nanossl

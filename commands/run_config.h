@@ -1,0 +1,284 @@
+// The typed configurations of the commands: TrainConfig (train and finetune),
+// PretrainConfig, ProbeConfig (linear) and KnnConfig. Each struct's member
+// initialisers are the defaults (the Fashion-MNIST recipes of docs/training.md and
+// docs/simclr.md) and its `fields` lists every key once, with a line of help; see
+// config_fields.h for how that list is read from and written to JSON. A preset
+// (presets/NAME.json) holds only what it changes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "commands/config_fields.h"
+
+namespace nanossl {
+
+struct ModelConfig {
+  std::int64_t depth = 18;
+  std::string stem = "cifar";
+  std::int64_t width = 16;
+  bool zero_init_residual = false;
+  template <class F>
+  void fields(F& f) {
+    f("depth", depth, "ResNet depth: 18, 34 or 50");
+    f("stem", stem, "cifar (3x3 stride-1 conv, no max-pool) or imagenet (7x7 stride-2 conv + max-pool)");
+    f("width", width, "channels of the first stage (64 in torchvision's ResNets)");
+    f("zero_init_residual", zero_init_residual, "start the last BN of every residual branch at zero");
+  }
+};
+
+struct OptimizerConfig {
+  std::string name = "sgd";
+  double lr = 0.1;
+  std::string lr_scaling = "none";
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 5e-4;
+  double eta = 0.001;
+  bool exclude_bn_and_bias = true;
+  template <class F>
+  void fields(F& f) {
+    f("name", name, "sgd or lars");
+    f("lr", lr, "base learning rate, before lr_scaling");
+    f("lr_scaling", lr_scaling, "none, linear (lr x batch/256) or sqrt (lr x sqrt(batch))");
+    f("momentum", momentum, "heavy-ball momentum");
+    f("nesterov", nesterov, "Nesterov momentum (sgd only)");
+    f("weight_decay", weight_decay, "L2 weight decay");
+    f("eta", eta, "LARS trust coefficient (lars only)");
+    f("exclude_bn_and_bias", exclude_bn_and_bias, "no weight decay (and for LARS no trust scaling) on BN and biases");
+  }
+};
+
+struct ScheduleConfig {
+  double warmup_epochs = 0.0;
+  double final_lr = 0.0;
+  template <class F>
+  void fields(F& f) {
+    f("warmup_epochs", warmup_epochs, "linear warm-up length in epochs (fractions allowed)");
+    f("final_lr", final_lr, "learning rate at the end of the cosine decay");
+  }
+};
+
+// What every checkpointed loop (train, pretrain) takes, spliced in at the top level.
+struct LoopConfig {
+  std::int64_t epochs = 7;
+  std::int64_t batch_size = 128;
+  std::int64_t workers = 1;
+  std::int64_t seed = 0;
+  std::string device = "cpu";
+  std::int64_t log_every = 50;
+  std::int64_t checkpoint_every = 200;
+  std::int64_t stop_after_steps = 0;
+  template <class F>
+  void fields(F& f) {
+    f("epochs", epochs, "passes over the training images");
+    f("batch_size", batch_size, "images per step (SimCLR: source images, two views each)");
+    f("workers", workers, "loader threads decoding and augmenting");
+    f("seed", seed, "seed of initialisation, subsets, shuffling and augmentation");
+    f("device", device, "cpu or cuda[:N]");
+    f("log_every", log_every, "steps between metrics rows and progress lines");
+    f("checkpoint_every", checkpoint_every, "steps between checkpoints (0: at epoch ends only)");
+    f("stop_after_steps", stop_after_steps, "stop (with a checkpoint) after this many steps; 0: run to the end");
+  }
+};
+
+// `nanossl train` (from scratch) and `nanossl finetune` (from an encoder).
+struct TrainConfig {
+  std::string about;
+  std::string dataset = "fashion";
+  std::int64_t labels = 0;
+  std::int64_t channels = 0;
+  std::string corruption = "none";
+  std::string init_encoder;
+  std::string augmentation = "supervised";
+  ModelConfig model;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  LoopConfig loop;
+  std::int64_t eval_every_epochs = 0;
+  template <class F>
+  void fields(F& f) {
+    f("// about", about, "what the preset is for");
+    f("dataset", dataset, "fashion, glyphs, shapes, cifar10:DIR, folder:DIR, ... (docs/data-readers.md)");
+    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all");
+    f("channels", channels, "input channels the images are converted to; 0: the dataset's");
+    f("corruption", corruption, "corruption of the training images (docs/corruptions.md); none");
+    f("init_encoder", init_encoder, "a pretraining run whose encoder initialises the network (finetune)");
+    f("augmentation", augmentation, "supervised (crop + flip) or none");
+    f("model", model, "");
+    f("optimizer", optimizer, "");
+    f("schedule", schedule, "");
+    loop.fields(f);
+    f("eval_every_epochs", eval_every_epochs, "epochs between test-set evaluations during training; 0: at the end only");
+  }
+};
+
+struct HeadConfig {
+  std::int64_t layers = 2;
+  std::int64_t hidden = 0;
+  std::int64_t dim = 128;
+  template <class F>
+  void fields(F& f) {
+    f("layers", layers, "Linear layers of the projection head (BN + ReLU between them)");
+    f("hidden", hidden, "hidden width of the head; 0: the encoder's feature width");
+    f("dim", dim, "projection (embedding) dimension");
+  }
+};
+
+struct AugmentConfig {
+  double strength = 0.5;
+  double crop_scale_min = 0.2;
+  std::string blur = "auto";
+  template <class F>
+  void fields(F& f) {
+    f("strength", strength, "colour-jitter strength s (brightness, contrast, saturation 0.8s, hue 0.2s)");
+    f("crop_scale_min", crop_scale_min, "smallest area fraction of the random resized crop");
+    f("blur", blur, "Gaussian blur: auto (off at 32 px and below), on or off");
+  }
+};
+
+struct KnnMonitorConfig {
+  std::int64_t every_epochs = 1;
+  std::string dataset;
+  std::int64_t k = 200;
+  double temperature = 0.1;
+  std::int64_t train_images = 10000;
+  std::int64_t test_images = 2000;
+  template <class F>
+  void fields(F& f) {
+    f("every_epochs", every_epochs, "epochs between kNN monitor evaluations; 0: never");
+    f("dataset", dataset, "labelled dataset of the monitor; empty: the pretraining dataset (a pool needs one)");
+    f("k", k, "neighbours that vote");
+    f("temperature", temperature, "temperature of the similarity weights");
+    f("train_images", train_images, "memory images (class-balanced fixed subset); 0: all");
+    f("test_images", test_images, "test images scored; 0: all");
+  }
+};
+
+// `nanossl pretrain`: SimCLR.
+struct PretrainConfig {
+  std::string about;
+  std::string dataset = "fashion";
+  std::int64_t images = 0;
+  std::int64_t data_seed = 0;
+  std::string corruption = "none";
+  std::int64_t channels = 0;
+  ModelConfig model;
+  HeadConfig head;
+  double temperature = 0.2;
+  AugmentConfig augment;
+  OptimizerConfig optimizer{.name = "lars", .lr = 0.075, .lr_scaling = "sqrt", .nesterov = false, .weight_decay = 1e-6};
+  ScheduleConfig schedule{.warmup_epochs = 0.5};
+  LoopConfig loop{.epochs = 5, .log_every = 20, .checkpoint_every = 100};
+  KnnMonitorConfig knn;
+  template <class F>
+  void fields(F& f) {
+    f("// about", about, "what the preset is for");
+    f("dataset", dataset, "a dataset, or a pool of domains pool:A+B[+C]");
+    f("images", images, "pretraining images, a fixed nested subset (a pool: split evenly); 0: all");
+    f("data_seed", data_seed, "seed of the subset and the corruption (fixed across pretraining seeds)");
+    f("corruption", corruption, "corruption of the pretraining images (docs/corruptions.md); none");
+    f("channels", channels, "input channels the images are converted to; 0: the dataset's (a pool: the most)");
+    f("model", model, "");
+    f("head", head, "");
+    f("temperature", temperature, "NT-Xent temperature");
+    f("augment", augment, "");
+    f("optimizer", optimizer, "");
+    f("schedule", schedule, "");
+    loop.fields(f);
+    f("knn", knn, "");
+  }
+};
+
+// What evaluating frozen features takes (linear, knn), spliced in at the top level.
+struct FrozenEvalConfig {
+  std::string dataset = "fashion";
+  std::int64_t labels = 0;
+  std::int64_t channels = 0;
+  std::string encoder;
+  std::string encoder2;
+  ModelConfig model;
+  std::int64_t seed = 0;
+  std::string device = "cpu";
+  std::int64_t workers = 1;
+  template <class F>
+  void fields(F& f) {
+    f("dataset", dataset, "the dataset whose training split trains and whose test split scores");
+    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all");
+    f("channels", channels, "input channels of a random encoder; 0: the dataset's");
+    f("encoder", encoder, "a pretrain or train run directory, or random");
+    f("encoder2", encoder2, "a second encoder whose features are concatenated; empty: none");
+    f("model", model, "architecture of a random encoder (a run's encoder brings its own)");
+    f("seed", seed, "seed of the labelled subset, the probe and a random encoder");
+    f("device", device, "cpu or cuda[:N]");
+    f("workers", workers, "loader threads for feature extraction");
+  }
+};
+
+struct ProbeOptimConfig {
+  std::int64_t epochs = 100;
+  std::int64_t batch_size = 256;
+  double lr = 0.1;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 0.0;
+  bool standardize = true;
+  template <class F>
+  void fields(F& f) {
+    f("epochs", epochs, "passes of the probe over the cached features");
+    f("batch_size", batch_size, "features per step");
+    f("lr", lr, "learning rate (cosine decay to 0)");
+    f("momentum", momentum, "SGD momentum");
+    f("nesterov", nesterov, "Nesterov momentum");
+    f("weight_decay", weight_decay, "L2 weight decay");
+    f("standardize", standardize, "standardise features with the training set's mean and std");
+  }
+};
+
+// `nanossl linear`: a linear probe on frozen features.
+struct ProbeConfig {
+  std::string about;
+  FrozenEvalConfig eval;
+  ProbeOptimConfig probe;
+  template <class F>
+  void fields(F& f) {
+    f("// about", about, "what the preset is for");
+    eval.fields(f);
+    f("probe", probe, "");
+  }
+};
+
+struct KnnOptionsConfig {
+  std::int64_t k = 200;
+  double temperature = 0.1;
+  template <class F>
+  void fields(F& f) {
+    f("k", k, "neighbours that vote");
+    f("temperature", temperature, "temperature of the similarity weights");
+  }
+};
+
+// `nanossl knn`: weighted kNN on frozen features, the labelled subset as memory.
+struct KnnConfig {
+  std::string about;
+  FrozenEvalConfig eval;
+  KnnOptionsConfig knn;
+  template <class F>
+  void fields(F& f) {
+    f("// about", about, "what the preset is for");
+    eval.fields(f);
+    f("knn", knn, "");
+  }
+};
+
+// A preset (a name in presets/ or a JSON file) with `--set key.path=value`
+// overrides applied: the preset read as a Config (defaults filled in), written
+// out whole, each override applied to that (so any key of the config can be set,
+// and a typo is refused), read back.
+template <class Config>
+Config resolve_config(const std::string& preset, const std::vector<std::string>& overrides);
+// A saved configuration (config.json of a run) with overrides applied likewise.
+template <class Config>
+Config config_with_overrides(const Json& saved, const std::vector<std::string>& overrides, const std::string& what);
+
+}  // namespace nanossl

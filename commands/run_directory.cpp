@@ -1,0 +1,171 @@
+// Run directories: configuration, checkpoints, metrics and the progress clock; see run_directory.h.
+#include "commands/run_directory.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <utility>
+
+#include "tensor/random.h"
+
+namespace nanossl {
+
+namespace {
+
+void write_config(const std::string& out, const Json& config) {
+  std::filesystem::create_directories(out);
+  write_text(out + "/config.json", config.dump(2));
+}
+
+// The saved configuration of the run in `dir` and its latest complete checkpoint.
+template <class Config>
+std::pair<Config, nn::LoadedCheckpoint> saved_run(const std::string& command, const RunOptions& options) {
+  std::optional<nn::LoadedCheckpoint> checkpoint = nn::load_latest_checkpoint(options.resume);
+  if (!checkpoint) {
+    throw std::runtime_error("[" + command + "] --resume " + options.resume + ": no complete checkpoint to resume from");
+  }
+  for (const std::string& assignment : options.overrides) {
+    if (assignment.rfind("stop_after_steps=", 0) != 0) {
+      throw std::invalid_argument("[" + command + "] --resume takes the saved configuration; only stop_after_steps may change");
+    }
+  }
+  Json saved = Json::parse(checkpoint->state.config_json);
+  saved["stop_after_steps"] = 0;  // a stop asked of the earlier process is not inherited
+  Config config = config_with_overrides<Config>(saved, options.overrides, checkpoint->dir + " (its configuration)");
+  return {std::move(config), std::move(*checkpoint)};
+}
+
+}  // namespace
+
+template <class Config>
+RunStart<Config> start_fresh(const std::string& out, const Config& config) {
+  write_config(out, config_to_json(config));
+  return {out, config, std::nullopt};
+}
+
+template <class Config>
+Config planned_config(const std::string& command, const RunOptions& options) {
+  if (options.resume.empty()) return resolve_config<Config>(options.preset, options.overrides);
+  return saved_run<Config>(command, options).first;
+}
+
+template <class Config>
+RunStart<Config> start_run(const std::string& command, const RunOptions& options) {
+  if (options.resume.empty()) return start_fresh(options.out, resolve_config<Config>(options.preset, options.overrides));
+  auto [config, checkpoint] = saved_run<Config>(command, options);
+  write_config(options.resume, config_to_json(config));
+  return {options.resume, std::move(config), std::move(checkpoint)};
+}
+
+template RunStart<TrainConfig> start_fresh(const std::string&, const TrainConfig&);
+template RunStart<PretrainConfig> start_fresh(const std::string&, const PretrainConfig&);
+template RunStart<ProbeConfig> start_fresh(const std::string&, const ProbeConfig&);
+template RunStart<KnnConfig> start_fresh(const std::string&, const KnnConfig&);
+template RunStart<TrainConfig> start_run<TrainConfig>(const std::string&, const RunOptions&);
+template RunStart<PretrainConfig> start_run<PretrainConfig>(const std::string&, const RunOptions&);
+template TrainConfig planned_config<TrainConfig>(const std::string&, const RunOptions&);
+template PretrainConfig planned_config<PretrainConfig>(const std::string&, const RunOptions&);
+
+RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& model, nn::Optimizer& optimizer) {
+  nn::check_state_matches(model.state_dict(), checkpoint.model, checkpoint.dir + "/model.safetensors");
+  model.load_state_dict(checkpoint.model);
+  optimizer.load_state(checkpoint.state.optimizer);
+  set_generator_state(checkpoint.state.rng);
+  std::printf("resuming from %s (step %lld, epoch %lld, batch %lld)\n", checkpoint.dir.c_str(),
+              static_cast<long long>(checkpoint.state.step), static_cast<long long>(checkpoint.state.epoch),
+              static_cast<long long>(checkpoint.state.loader_position));
+  return {checkpoint.state.step, checkpoint.state.epoch, checkpoint.state.loader_position};
+}
+
+void save_run(const std::string& out, const nn::Module& model, const nn::Optimizer& optimizer,
+              const RunCounters& counters, const Json& config, const std::string& preprocessing) {
+  nn::TrainingState state;
+  state.step = counters.step;
+  state.epoch = counters.epoch;
+  state.loader_position = counters.position;
+  state.rng = generator_state();
+  state.config_json = config.dump();
+  for (const auto& [name, tensor] : optimizer.state()) state.optimizer[name] = tensor;
+  nn::save_checkpoint(out, model.state_dict(), state, {{"preprocessing", preprocessing}});
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  // Written beside the target and renamed over it: a run killed mid-write leaves the
+  // old file or the new one, never half of one (result.json marks a finished run).
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    if (!out) throw std::runtime_error("cannot write " + partial);
+    out << text << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("error writing " + partial);
+  }
+  std::filesystem::rename(partial, path);
+}
+
+Json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  try {
+    return Json::parse(in);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(path + ": " + error.what());
+  }
+}
+
+ProgressClock::ProgressClock(std::int64_t first_step, std::int64_t total_steps)
+    : start_(Clock::now()), since_(start_), first_step_(first_step), total_steps_(total_steps) {}
+
+double ProgressClock::images_per_s(double images_in_window) {
+  const auto now = Clock::now();
+  const double window = std::chrono::duration<double>(now - since_).count();
+  since_ = now;
+  return window > 0 ? images_in_window / window : 0.0;
+}
+
+std::string ProgressClock::eta(std::int64_t step) const {
+  const double done = static_cast<double>(step - first_step_);
+  const double seconds = done > 0 ? this->seconds() / done * static_cast<double>(total_steps_ - step) : 0.0;
+  char text[32];
+  std::snprintf(text, sizeof text, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  return text;
+}
+
+double ProgressClock::seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+MetricsFile::MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step) {
+  std::vector<std::string> kept;
+  if (resume_step > 0 && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= resume_step) kept.push_back(line);
+    }
+  }
+  file_ = std::fopen(path.c_str(), "w");
+  if (!file_) throw std::runtime_error("[metrics] cannot write " + path);
+  for (std::size_t i = 0; i < columns.size(); ++i) std::fprintf(file_, "%s%s", i ? "," : "", columns[i].c_str());
+  std::fprintf(file_, "\n");
+  for (const std::string& line : kept) std::fprintf(file_, "%s\n", line.c_str());
+  std::fflush(file_);
+}
+
+MetricsFile::~MetricsFile() {
+  if (file_) std::fclose(file_);
+}
+
+void MetricsFile::row(const std::vector<std::string>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) std::fprintf(file_, "%s%s", i ? "," : "", values[i].c_str());
+  std::fprintf(file_, "\n");
+  std::fflush(file_);
+}
+
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+}  // namespace nanossl

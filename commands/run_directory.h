@@ -1,0 +1,93 @@
+// The files of a run directory and the plumbing every command shares: the
+// configuration (fresh from a preset and overrides, or the saved one of
+// --resume) written to config.json; checkpoints holding the model, the optimizer
+// and the counters that make a resumed run continue exactly; metrics.csv;
+// result.json (written last: it marks a finished run); the progress clock.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands/commands.h"
+#include "commands/run_config.h"
+#include "nn/checkpoint.h"
+#include "nn/module.h"
+#include "nn/optim.h"
+
+namespace nanossl {
+
+template <class Config>
+struct RunStart {
+  std::string out;                                 // the run directory
+  Config config;                                   // already written to out/config.json
+  std::optional<nn::LoadedCheckpoint> checkpoint;  // set when resuming
+};
+
+// A fresh run of `config` in `out`: creates the directory, writes config.json.
+template <class Config>
+RunStart<Config> start_fresh(const std::string& out, const Config& config);
+// The run of a command line: options.preset + options.overrides into options.out,
+// or with options.resume the saved configuration of that run, where only
+// stop_after_steps may be overridden (a stop asked of the earlier process is not
+// inherited). Errors start with "[command]".
+template <class Config>
+RunStart<Config> start_run(const std::string& command, const RunOptions& options);
+// The configuration start_run would use, without touching any directory (--print-config).
+template <class Config>
+Config planned_config(const std::string& command, const RunOptions& options);
+
+// Where a run stands: restored from a checkpoint or zero.
+struct RunCounters {
+  std::int64_t step = 0, epoch = 0, position = 0;  // position: next batch within the epoch
+};
+
+// Loads model and optimizer state and the generator from `checkpoint`, checking
+// names, shapes and dtypes against the model first; says so on stdout; returns the
+// counters.
+RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& model, nn::Optimizer& optimizer);
+
+// Writes out/checkpoints/step-N/ with the model, the optimizer state, the counters,
+// the generator state, the configuration and `preprocessing` in the metadata.
+void save_run(const std::string& out, const nn::Module& model, const nn::Optimizer& optimizer,
+              const RunCounters& counters, const Json& config, const std::string& preprocessing);
+
+// Writes text + newline to path atomically (a temporary file renamed over it).
+void write_text(const std::string& path, const std::string& text);
+// A JSON file (result.json, study.json); errors name the file.
+Json read_json(const std::string& path);
+
+// metrics.csv: a header, then one row per call; on resume, rows past the resumed
+// step are dropped so the file reads as one uninterrupted run.
+class MetricsFile {
+ public:
+  MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step);
+  ~MetricsFile();
+  MetricsFile(const MetricsFile&) = delete;
+  MetricsFile& operator=(const MetricsFile&) = delete;
+  void row(const std::vector<std::string>& values);
+
+ private:
+  std::FILE* file_ = nullptr;
+};
+
+std::string format_number(double value);  // shortest round-tripping text ("%.9g")
+
+// Images/s over the last window and the ETA from the average step time so far.
+class ProgressClock {
+ public:
+  ProgressClock(std::int64_t first_step, std::int64_t total_steps);
+  // Call when reporting; returns images/s since the previous call and resets the window.
+  double images_per_s(double images_in_window);
+  std::string eta(std::int64_t step) const;  // "12m05s"
+  double seconds() const;                    // since construction
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start_, since_;
+  std::int64_t first_step_, total_steps_;
+};
+
+}  // namespace nanossl

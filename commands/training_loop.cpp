@@ -1,0 +1,79 @@
+// The training loop of train, finetune and pretrain; see training_loop.h.
+#include "commands/training_loop.h"
+
+#include <cstdio>
+
+#include "autograd/engine.h"
+
+namespace nanossl {
+
+TrainingLoop::TrainingLoop(LoopParts parts, RunCounters start)
+    : parts_(std::move(parts)),
+      counters_(start),
+      total_steps_(parts_.settings.epochs * parts_.steps_per_epoch),
+      cadence_(parts_.settings.checkpoint_every, start.step),
+      metrics_(parts_.out + "/metrics.csv",
+               {"step", "epoch", "lr", "loss", parts_.columns.metric, "images_per_s", parts_.columns.monitor},
+               start.step),
+      clock_(start.step, total_steps_) {}
+
+void TrainingLoop::save() {
+  save_run(parts_.out, parts_.model, parts_.optimizer, counters_, parts_.config, parts_.preprocessing);
+  cadence_.saved(counters_.step);
+}
+
+void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window) {
+  const double images_per_s =
+      clock_.images_per_s(steps_in_window * static_cast<double>(parts_.settings.batch_size));
+  std::string monitor;
+  if (epoch_end && parts_.monitor) {
+    if (const auto score = parts_.monitor(counters_.epoch)) monitor = format_number(*score);
+  }
+  const double loss = loss_sum / steps_in_window, metric = metric_sum / steps_in_window;
+  metrics_.row({std::to_string(counters_.step), std::to_string(counters_.epoch), format_number(parts_.optimizer.lr()),
+                format_number(loss), format_number(metric), format_number(images_per_s), monitor});
+  std::printf("epoch %lld  step %lld/%lld  loss %.4f  %s %.1f%%  %.0f img/s  ETA %s%s\n",
+              static_cast<long long>(counters_.epoch), static_cast<long long>(counters_.step),
+              static_cast<long long>(total_steps_), loss, parts_.columns.metric_label.c_str(), metric, images_per_s,
+              clock_.eta(counters_.step).c_str(),
+              monitor.empty() ? "" : ("  " + parts_.columns.monitor_label + " " + monitor + "%").c_str());
+  std::fflush(stdout);
+  loss_sum = metric_sum = steps_in_window = 0.0;
+}
+
+bool TrainingLoop::run() {
+  const LoopConfig& settings = parts_.settings;
+  const std::int64_t epochs = settings.epochs, stop_after = settings.stop_after_steps;
+  auto stop_asked = [&] { return stop_after > 0 && counters_.step >= stop_after; };
+  double loss_sum = 0.0, metric_sum = 0.0, steps_in_window = 0.0;
+  parts_.model.train();
+  while (counters_.epoch < epochs && !stop_asked()) {
+    parts_.loader.start(counters_.epoch, counters_.position);
+    while (auto batch = parts_.loader.next()) {
+      parts_.optimizer.set_lr(parts_.schedule.at(counters_.step));
+      const StepReport report = parts_.step(*batch);
+      loss_sum += report.loss;
+      metric_sum += report.metric;
+      steps_in_window += 1.0;
+      ++counters_.step;
+      counters_.position = batch->position + 1;
+      if (counters_.position == parts_.steps_per_epoch) {
+        ++counters_.epoch;
+        counters_.position = 0;
+      }
+      const bool epoch_end = counters_.position == 0;
+      if (counters_.step % settings.log_every == 0 || epoch_end) log(epoch_end, loss_sum, metric_sum, steps_in_window);
+      if (cadence_.due(counters_.step, epoch_end)) save();
+      if (stop_asked() || epoch_end) break;
+    }
+  }
+  if (stop_asked() && counters_.step < total_steps_) {
+    save();
+    std::printf("stopped after step %lld as asked; continue with --resume %s\n",
+                static_cast<long long>(counters_.step), parts_.out.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace nanossl

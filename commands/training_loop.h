@@ -1,0 +1,91 @@
+// The one training loop of `train`, `finetune` and `pretrain`: epochs of steps,
+// the learning rate from the schedule, a metrics row and progress line every
+// log_every steps and at epoch ends (with the command's monitor there: test
+// accuracy, kNN), checkpoints on the cadence, and stop_after_steps. Each command
+// supplies its step; the loop owns the counters, so a checkpoint taken anywhere
+// resumes exactly (the loader's batches are a pure function of seed, epoch, index).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "commands/run_directory.h"
+#include "data/loader.h"
+#include "nn/schedule.h"
+
+namespace nanossl {
+
+// What one step reports for the window averages.
+struct StepReport {
+  double loss = 0.0;
+  double metric = 0.0;  // percent: train accuracy, or SimCLR's positive top-1
+};
+
+// How the metrics.csv columns and the progress line name the step's metric and
+// the epoch-end monitor.
+struct LoopColumns {
+  std::string metric, metric_label;    // "train_acc", "acc"
+  std::string monitor, monitor_label;  // "test_acc", "test"
+};
+
+struct LoopParts {
+  std::string out;  // the run directory
+  const LoopConfig& settings;
+  Json config;                // saved in every checkpoint
+  std::string preprocessing;  // likewise
+  nn::Module& model;
+  nn::Optimizer& optimizer;
+  const nn::WarmupCosine& schedule;
+  data::Loader& loader;
+  std::int64_t steps_per_epoch = 0;
+  LoopColumns columns;
+  // One optimisation step on a batch (forward, backward, optimizer step, zero_grad).
+  std::function<StepReport(const data::Batch&)> step;
+  // At the end of epoch `epoch` (the counter after it): a score for the monitor
+  // column, or nullopt when the command does not monitor this epoch.
+  std::function<std::optional<double>(std::int64_t epoch)> monitor;
+};
+
+// When a checkpoint is written: every `every` steps, and at the end of an epoch
+// unless one was written fewer than `every` steps before (the epochs of a 100-image
+// labelled subset are one step long: a checkpoint per epoch would be one per step).
+// every == 0: at every epoch end only.
+class CheckpointCadence {
+ public:
+  CheckpointCadence(std::int64_t every, std::int64_t resumed_step) : every_(every), last_(resumed_step) {}
+  bool due(std::int64_t step, bool epoch_end) const {
+    if (every_ <= 0) return epoch_end;
+    return step % every_ == 0 || (epoch_end && step - last_ >= every_);
+  }
+  void saved(std::int64_t step) { last_ = step; }
+
+ private:
+  std::int64_t every_, last_;
+};
+
+class TrainingLoop {
+ public:
+  TrainingLoop(LoopParts parts, RunCounters start);
+  // Runs to the end of the last epoch, or to stop_after_steps; in the latter case
+  // saves a checkpoint, says how to continue and returns false.
+  bool run();
+  // A checkpoint of where the loop stands (the final one, after the command's last
+  // evaluation).
+  void save();
+  const RunCounters& counters() const { return counters_; }
+  std::int64_t total_steps() const { return total_steps_; }
+  double seconds() const { return clock_.seconds(); }
+
+ private:
+  void log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window);
+
+  LoopParts parts_;
+  RunCounters counters_;
+  std::int64_t total_steps_;
+  CheckpointCadence cadence_;
+  MetricsFile metrics_;
+  ProgressClock clock_;
+};
+
+}  // namespace nanossl

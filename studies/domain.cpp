@@ -1,0 +1,220 @@
+// The data-domain study (docs/protocol.md, study 2): SimCLR pretrained on each domain
+// (fashion, glyphs, shapes, and any user dataset), each encoder probed on every
+// domain (the matrix); pools of two and of all domains (half the in-domain size
+// from each part, as the paper's 250k per dataset) against in-domain pretraining
+// at half and at equal size; and the probe on the concatenated features of two
+// encoders from different domains. All encoders see images as `channels` channels,
+// so grey and colour domains mix.
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "data/registry.h"
+#include "studies/studies.h"
+
+namespace nanossl {
+namespace {
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : separator) + part;
+  return text;
+}
+
+}  // namespace
+
+StudyReport run_domain_study(Study& study) {
+  const DomainSettings& s = study.settings().domain;
+  const std::vector<std::string>& domains = s.datasets;
+  const std::int64_t images = s.images, per_class = s.labels_per_class;
+  const std::int64_t steps = s.pretrain_steps;  // 0: the pretrain section's
+  if (images <= 0 || images % 2 != 0) throw std::invalid_argument("[study domain] images must be a positive even number");
+  std::map<std::string, std::int64_t> sizes, labels;
+  for (const auto& d : domains) {
+    const auto train = data::open_dataset(d, data::Split::train);
+    sizes[d] = train->size();
+    labels[d] = per_class * train->hierarchy().num_fine();
+  }
+  auto pretrain = [&](const std::string& dataset, std::int64_t n, int seed, const std::string& monitor) {
+    PretrainRun run = study.pretrain(dataset, n, n, "none", seed, monitor, steps);
+    run.config.channels = s.channels;
+    return study.finished_dir(run);
+  };
+  auto probe = [&](const std::string& encoder, const std::string& dataset, int seed, const std::string& encoder2 = "") {
+    ProbeRun run = study.linear(encoder, dataset, labels[dataset], seed, encoder2);
+    run.config.eval.channels = s.channels;
+    const auto r = study.result(run);
+    return r ? top1_of(*r) : std::nan("");
+  };
+  // Pools: every pair, and all domains when there are more than two.
+  std::vector<std::vector<std::string>> pools;
+  for (std::size_t a = 0; a < domains.size(); ++a) {
+    for (std::size_t b = a + 1; b < domains.size(); ++b) pools.push_back({domains[a], domains[b]});
+  }
+  if (domains.size() > 2) pools.push_back(domains);
+
+  // acc[row][eval domain] over seeds. Rows: "<d>" (pretrained on d at `images`),
+  // "supervised", "half <d>", "pool <a+b>", "concat <d>+<other>".
+  std::map<std::string, std::map<std::string, std::vector<double>>> acc;
+  auto add = [&](const std::string& row, const std::string& column, double value) {
+    if (!std::isnan(value)) acc[row][column].push_back(value);
+  };
+  for (int seed = 0; seed < study.seeds(); ++seed) {
+    std::map<std::string, std::string> full;
+    for (const auto& d : domains) {
+      if (auto r = study.result(study.supervised(d, labels[d], sizes[d], "none", seed))) add("supervised", d, top1_of(*r));
+      const auto encoder = pretrain(d, images, seed, "");
+      if (!encoder) continue;
+      full[d] = *encoder;
+      for (const auto& e : domains) add(d, e, probe(*encoder, e, seed));
+      if (const auto half = pretrain(d, images / 2, seed, "")) add("half " + d, d, probe(*half, d, seed));
+    }
+    for (const auto& pool : pools) {
+      const auto n = static_cast<std::int64_t>(pool.size()) * (images / 2);
+      const auto encoder = pretrain("pool:" + join(pool, "+"), n, seed, pool.front());
+      if (!encoder) continue;
+      for (const auto& e : pool) add("pool " + join(pool, "+"), e, probe(*encoder, e, seed));
+    }
+    for (const auto& d : domains) {
+      for (const auto& other : domains) {
+        if (other == d || !full.count(d) || !full.count(other)) continue;
+        add("concat " + d + "+" + other, d, probe(full[d], d, seed, full[other]));
+      }
+    }
+  }
+  auto mean = [&](const std::string& row, const std::string& column) {
+    const Stat stat = stat_of(acc[row][column]);
+    return stat.empty() ? std::nan("") : stat.mean;
+  };
+
+  const std::string dir = study.out() + "/domain";
+  std::filesystem::create_directories(dir);
+  // ---- the matrix ----
+  Table matrix;
+  matrix.columns = {"pretrain \\ eval"};
+  for (const auto& e : domains) matrix.columns.push_back(e);
+  std::vector<std::vector<double>> heat;
+  std::vector<std::string> heat_rows;
+  for (const auto& d : domains) {
+    std::vector<std::string> row = {d};
+    heat.emplace_back();
+    for (const auto& e : domains) {
+      row.push_back(format_stat(stat_of(acc[d][e])));
+      heat.back().push_back(mean(d, e));
+    }
+    matrix.add(row);
+    heat_rows.push_back("SimCLR " + d);
+  }
+  {
+    std::vector<std::string> row = {"supervised"};
+    heat.emplace_back();
+    for (const auto& e : domains) {
+      row.push_back(format_stat(stat_of(acc["supervised"][e])));
+      heat.back().push_back(mean("supervised", e));
+    }
+    matrix.add(row);
+    heat_rows.push_back("supervised");
+  }
+  matrix.write_csv(dir + "/matrix.csv");
+  const bool plotted = heat_map(dir + "/matrix.png", "Linear probe top-1 (%): pretraining domain x evaluation domain",
+                                heat_rows, domains, heat);
+  // ---- pools ----
+  Table pooled;
+  pooled.columns = {"pretraining set", "images"};
+  for (const auto& e : domains) pooled.columns.push_back("eval " + e);
+  auto pool_row = [&](const std::string& name, const std::string& key_prefix, std::int64_t n, bool in_domain) {
+    std::vector<std::string> row = {name, std::to_string(n)};
+    for (const auto& e : domains) row.push_back(format_stat(stat_of(acc[in_domain ? key_prefix + e : key_prefix][e])));
+    pooled.add(row);
+  };
+  pool_row("in-domain, half size", "half ", images / 2, true);
+  pool_row("in-domain, equal size", "", images, true);
+  for (const auto& pool : pools) {
+    pool_row("pool " + join(pool, " + "), "pool " + join(pool, "+"),
+             static_cast<std::int64_t>(pool.size()) * (images / 2), false);
+  }
+  pooled.write_csv(dir + "/pools.csv");
+  // ---- concatenation ----
+  Table concat;
+  concat.columns = {"eval", "in-domain encoder", "+ encoder of", "concatenated", "gain (points)"};
+  std::vector<double> gains;
+  for (const auto& d : domains) {
+    for (const auto& other : domains) {
+      if (other == d) continue;
+      const double alone = mean(d, d), both = mean("concat " + d + "+" + other, d);
+      concat.add({d, format_points(alone), other, format_points(both), format_points(both - alone)});
+      if (!std::isnan(both - alone)) gains.push_back(both - alone);
+    }
+  }
+  concat.write_csv(dir + "/concat.csv");
+
+  StudyReport report;
+  report.name = "domain";
+  {
+    int wins = 0, known = 0;
+    std::vector<std::string> numbers;
+    for (const auto& e : domains) {
+      double best = -1.0, own = mean(e, e);
+      std::string best_row;
+      bool complete = !std::isnan(own);
+      for (const auto& d : domains) {
+        const double v = mean(d, e);
+        if (std::isnan(v)) complete = false;
+        else if (v > best) best = v, best_row = d;
+      }
+      if (!complete) continue;
+      ++known;
+      wins += best_row == e;
+      numbers.push_back(e + ": in-domain " + format_points(own) + ", best " + best_row + " " + format_points(best));
+    }
+    Finding f{"domain", "In-domain pretraining gives the best probe on every evaluation domain", join(numbers, "; "),
+              std::nullopt};
+    if (known == static_cast<int>(domains.size())) f.agrees = wins == known;
+    report.findings.push_back(f);
+  }
+  {
+    int below = 0, known = 0;
+    std::vector<std::string> numbers;
+    for (const auto& pool : pools) {
+      for (const auto& e : pool) {
+        const double p = mean("pool " + join(pool, "+"), e), equal = mean(e, e);
+        if (std::isnan(p) || std::isnan(equal)) continue;
+        ++known;
+        below += p < equal;
+        numbers.push_back(join(pool, "+") + " on " + e + " " + format_points(p) + " vs " + format_points(equal));
+      }
+    }
+    Finding f{"domain",
+              "Pooling other domains into the pretraining set does not beat in-domain data of the same size (a more "
+              "diverse set is not a more general representation)",
+              join(numbers, "; ") + " (pool below in-domain in " + std::to_string(below) + " of " +
+                  std::to_string(known) + ")",
+              std::nullopt};
+    if (known > 0) f.agrees = below == known;
+    report.findings.push_back(f);
+  }
+  {
+    const Stat gain = stat_of(gains);
+    Finding f{"domain", "Concatenating the features of two encoders from different domains gains little (they are redundant)",
+              "mean gain of the concatenation over the in-domain encoder: " + format_points(gain.empty() ? NAN : gain.mean) +
+                  " points over " + std::to_string(gain.count) + " pairs (little: under " +
+                  format_points(kLittlePoints) + ")",
+              std::nullopt};
+    if (!gain.empty()) f.agrees = gain.mean < kLittlePoints;
+    report.findings.push_back(f);
+  }
+  report.markdown =
+      "SimCLR pretrained on " + std::to_string(images) + " images of each domain (" + join(domains, ", ") +
+      "), probed with " + std::to_string(per_class) +
+      " labels per class of each domain; supervised is trained on the same labels. Test top-1 (%), mean ± std over "
+      "seeds. Tables: `domain/matrix.csv`, `domain/pools.csv`, `domain/concat.csv`.\n\n### Pretraining domain × "
+      "evaluation domain\n\n" +
+      matrix.markdown() + "\n" +
+      plot_markdown(plotted, "domain matrix", "domain/matrix.png") + "\n" +
+      "### Pools against in-domain data\n\nEach pool takes " + std::to_string(images / 2) +
+      " images from each of its domains (the in-domain half-size set is inside it).\n\n" + pooled.markdown() +
+      "\n### Concatenated representations\n\n" + concat.markdown();
+  return report;
+}
+
+}  // namespace nanossl

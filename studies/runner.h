@@ -1,0 +1,98 @@
+// The study runner. A study declares its runs (pretrain, train, finetune, linear),
+// each a command with a typed configuration; a run's directory is named by a hash
+// of its configuration's canonical JSON, so a run two studies need (the clean
+// Fashion-MNIST encoder of the quantity and quality studies) is trained once, and
+// a study started again finds its finished runs (result.json present) and resumes
+// an interrupted one from its last checkpoint.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "commands/run_config.h"
+#include "studies/settings.h"
+
+namespace nanossl {
+
+// One run of a study.
+template <class Config>
+struct StudyRun {
+  std::string command;            // pretrain | train | finetune | linear
+  Config config;                  // without the encoders, which are named by their run's directory
+  std::string encoder, encoder2;  // finetune/linear: a run directory or "random"
+  std::string what;               // for the log: "SimCLR pretraining on fashion[7500] ..."
+};
+using PretrainRun = StudyRun<PretrainConfig>;
+using TrainRun = StudyRun<TrainConfig>;  // train and finetune
+using ProbeRun = StudyRun<ProbeConfig>;
+
+class Study {
+ public:
+  // out: the study directory (runs/ inside it is shared by all studies run there).
+  // With run_missing false nothing is trained: result() returns only finished runs
+  // (what `nanossl report` uses).
+  Study(std::string out, StudySettings settings, bool run_missing);
+
+  const StudySettings& settings() const { return settings_; }
+  const std::string& out() const { return out_; }
+  int seeds() const { return static_cast<int>(settings_.seeds); }
+  // The directory of a run (it may not exist yet).
+  template <class Config>
+  std::string run_dir(const StudyRun<Config>& run) const;
+  // result.json of the run, running or resuming it first when needed; nullopt when
+  // run_missing is false and the run has not finished.
+  template <class Config>
+  std::optional<Json> result(const StudyRun<Config>& run);
+  // The directory of a finished run, running it first when needed (for encoders
+  // that later runs load); nullopt as for result().
+  template <class Config>
+  std::optional<std::string> finished_dir(const StudyRun<Config>& run);
+
+  // The runs the drivers share, from the preset's sections. A section's `steps` fix
+  // the optimisation budget; epochs follow from the number of images. `steps` > 0
+  // overrides the pretrain section's budget (a study may pretrain for less).
+  PretrainRun pretrain(const std::string& dataset, std::int64_t images, std::int64_t dataset_size,
+                       const std::string& corruption, int seed, const std::string& knn_dataset = "",
+                       std::int64_t steps = 0) const;
+  TrainRun supervised(const std::string& dataset, std::int64_t labels, std::int64_t dataset_size,
+                      const std::string& corruption, int seed) const;
+  TrainRun finetune(const std::string& encoder, const std::string& dataset, std::int64_t labels,
+                    std::int64_t dataset_size, int seed) const;
+  ProbeRun linear(const std::string& encoder, const std::string& dataset, std::int64_t labels, int seed,
+                  const std::string& encoder2 = "") const;
+
+  // Counts for the summary line.
+  int runs_done = 0, runs_reused = 0, runs_missing = 0;
+  // Called after every run this study trains (the study's wall-time bookkeeping,
+  // so a study killed midway still counts the runs it finished).
+  std::function<void()> on_run_finished;
+
+ private:
+  // The command preset of a section: the copy pinned in OUT/presets/ when there is
+  // one (see pin_presets in study_command.cpp), else its name.
+  std::string preset_of(const std::string& preset) const;
+  // A section's command preset with the section's patch applied.
+  template <class Config>
+  Config section_config(const std::string& preset, const Json& patch) const;
+  TrainRun labelled_run(const std::string& command, const RunSection& section, const std::string& dataset,
+                        std::int64_t labels, std::int64_t dataset_size, int seed) const;
+  // The shared bookkeeping of result(): reuse, resume or run (`execute(dir, resume)`).
+  std::optional<Json> result_in(const std::string& dir, const std::string& command, const std::string& what,
+                                const std::function<void(const std::string&, bool)>& execute);
+
+  std::string out_;
+  StudySettings settings_;
+  bool run_missing_;
+};
+
+// OUT/presets/NAME.json: the copy of a command preset a study directory runs with.
+std::string pinned_preset(const std::string& out, const std::string& preset);
+
+// Test accuracy of a finished run's result.json ("test_top1"), or of one level
+// ("fine", "coarse") of "test_top1_by_level".
+double top1_of(const Json& result, const std::string& level = "");
+// Epochs that give about `steps` optimizer steps over `images` images in batches of `batch`.
+std::int64_t epochs_for(std::int64_t steps, std::int64_t batch, std::int64_t images);
+
+}  // namespace nanossl

@@ -1,0 +1,145 @@
+// The typed settings of a study preset (presets/study-*.json): the seeds, the
+// architecture and device every run shares, the command preset and budget of each
+// kind of run, and the sizes of each study. Defaults are the quick preset's; read
+// and written like the run configurations (commands/config_fields.h).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "commands/run_config.h"
+
+namespace nanossl {
+
+// A kind of run: its command preset, optimisation budget and a patch of that
+// preset's keys ({"batch_size": 256, "optimizer.lr": 0.3}).
+struct RunSection {
+  std::string preset;
+  std::int64_t steps = 0;
+  Json set = Json::object();
+  template <class F>
+  void fields(F& f) {
+    f("preset", preset, "the command preset (a name in presets/ or a file)");
+    f("steps", steps, "optimizer steps of every such run; epochs follow from the number of images");
+    f("set", set, "keys of the command preset changed for the study (dotted keys)");
+  }
+};
+
+struct PretrainSection {
+  RunSection run{.preset = "pretrain-fashion", .steps = 600, .set = {{"batch_size", 256}}};
+  std::int64_t knn_checks = 2;
+  template <class F>
+  void fields(F& f) {
+    run.fields(f);
+    f("knn_checks", knn_checks, "kNN monitor evaluations per pretraining run; 0: none");
+  }
+};
+
+struct ProbeSection {
+  std::string preset = "linear-fashion";
+  Json set = Json::object();
+  template <class F>
+  void fields(F& f) {
+    f("preset", preset, "the linear probe's preset");
+    f("set", set, "keys of that preset changed for the study (dotted keys)");
+  }
+};
+
+struct QuantitySettings {
+  std::string dataset = "fashion";
+  std::vector<std::int64_t> pretrain_images = {3000, 7500, 15000, 30000, 60000};
+  std::vector<std::int64_t> labels = {100, 500, 1250, 2500, 5000, 60000};
+  template <class F>
+  void fields(F& f) {
+    f("dataset", dataset, "the dataset of the quantity study");
+    f("pretrain_images", pretrain_images, "sizes of the nested pretraining subsets, smallest first");
+    f("labels", labels, "sizes of the labelled subsets, smallest first");
+  }
+};
+
+struct DomainSettings {
+  std::vector<std::string> datasets = {"fashion", "glyphs", "shapes"};
+  std::int64_t images = 10000;
+  std::int64_t labels_per_class = 100;
+  std::int64_t channels = 3;
+  std::int64_t pretrain_steps = 300;
+  template <class F>
+  void fields(F& f) {
+    f("datasets", datasets, "the domains: each pretrains an encoder and is an evaluation column");
+    f("images", images, "pretraining images per encoder (even: pools and halves take half)");
+    f("labels_per_class", labels_per_class, "labelled images per class of every probe");
+    f("channels", channels, "channels every encoder sees, so grey and colour domains mix");
+    f("pretrain_steps", pretrain_steps, "steps of each pretraining; 0: the pretrain section's");
+  }
+};
+
+struct QualitySettings {
+  std::string dataset = "fashion";
+  std::int64_t images = 0;
+  std::int64_t labels = 0;
+  std::int64_t probe_labels = 1000;
+  std::vector<std::string> corruptions = {"salt_pepper:0.05", "jpeg:10", "resize:0.75", "downsample:2",
+                                          "downsample:4"};
+  template <class F>
+  void fields(F& f) {
+    f("dataset", dataset, "the dataset whose pretraining images are corrupted");
+    f("images", images, "pretraining images; 0: all");
+    f("labels", labels, "labels of the supervised runs; 0: all");
+    f("probe_labels", probe_labels, "clean labels of the probes of both methods; 0: all");
+    f("corruptions", corruptions, "corruptions of the pretraining images (docs/corruptions.md)");
+  }
+};
+
+struct GranularityDataset {
+  std::string name;
+  std::int64_t images = 0;
+  template <class F>
+  void fields(F& f) {
+    f("name", name, "a dataset with a coarse level");
+    f("images", images, "pretraining images; 0: all");
+  }
+};
+
+struct GranularitySettings {
+  std::vector<GranularityDataset> datasets = {{"fashion", 0}, {"glyphs", 10000}};
+  std::int64_t labels = 0;
+  template <class F>
+  void fields(F& f) {
+    f("datasets", datasets, "datasets with a label hierarchy");
+    f("labels", labels, "labelled images of the fine level; 0: all");
+  }
+};
+
+struct StudySettings {
+  std::string about;
+  std::int64_t seeds = 1;
+  std::int64_t workers = 1;
+  std::string device = "cpu";
+  ModelConfig model;
+  PretrainSection pretrain;
+  RunSection supervised{.preset = "train-fashion", .steps = 600};
+  RunSection finetune{.preset = "finetune-fashion", .steps = 300};
+  ProbeSection linear;
+  QuantitySettings quantity;
+  DomainSettings domain;
+  QualitySettings quality;
+  GranularitySettings granularity;
+  template <class F>
+  void fields(F& f) {
+    f("// about", about, "what the preset is for");
+    f("seeds", seeds, "repeats of every run, seeds 0..N-1");
+    f("workers", workers, "loader threads of every run");
+    f("device", device, "device of every run: cpu or cuda[:N]");
+    f("model", model, "the architecture of every run");
+    f("pretrain", pretrain, "SimCLR pretraining runs");
+    f("supervised", supervised, "supervised runs from scratch");
+    f("finetune", finetune, "fine-tuning runs");
+    f("linear", linear, "linear probes");
+    f("quantity", quantity, "");
+    f("domain", domain, "");
+    f("quality", quality, "");
+    f("granularity", granularity, "");
+  }
+};
+
+}  // namespace nanossl

@@ -1,0 +1,192 @@
+// `nanossl study` and `nanossl report`: a study directory's record (study.json:
+// the preset, its settings, the studies run there and their wall time), the
+// command presets it pins, and report.md assembled from every study's part.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "commands/commands.h"
+#include "commands/presets.h"
+#include "commands/run_directory.h"
+#include "studies/studies.h"
+
+namespace nanossl {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Copies each command preset the study uses, resolved (defaults filled in), into
+// OUT/presets/ the first time the directory sees it. Runs are named by their
+// resolved configuration, so a preset edited later (a better recipe) would
+// otherwise orphan every finished run and mix old and new settings in one report;
+// a directory keeps the presets it began with, and a new recipe goes in a new --out.
+template <class Config>
+void pin_preset(const std::string& out, const std::string& preset) {
+  const fs::path pinned = pinned_preset(out, preset);
+  if (fs::exists(pinned)) return;
+  fs::create_directories(pinned.parent_path());
+  write_text(pinned.string(), config_to_json(resolve_config<Config>(preset, {})).dump(2));
+}
+
+void pin_presets(const std::string& out, const StudySettings& settings) {
+  pin_preset<PretrainConfig>(out, settings.pretrain.run.preset);
+  pin_preset<TrainConfig>(out, settings.supervised.preset);
+  pin_preset<TrainConfig>(out, settings.finetune.preset);
+  pin_preset<ProbeConfig>(out, settings.linear.preset);
+}
+
+// "quick" -> the preset study-quick; a path stays a path.
+std::string study_preset_path(const std::string& preset) {
+  const bool is_path = preset.find('/') != std::string::npos || preset.find(".json") != std::string::npos;
+  return is_path ? preset : "study-" + preset;
+}
+
+StudySettings settings_of(const Json& record) { return config_from_json<StudySettings>(record.at("settings"), "study.json settings"); }
+
+
+const char* const kStudies[] = {"quantity", "domain", "quality", "granularity"};
+
+StudyReport run_named(const std::string& name, Study& study) {
+  if (name == "quantity") return run_quantity_study(study);
+  if (name == "domain") return run_domain_study(study);
+  if (name == "quality") return run_quality_study(study);
+  if (name == "granularity") return run_granularity_study(study);
+  throw std::invalid_argument("[study] unknown study '" + name + "': expected quantity, domain, quality, granularity or all");
+}
+
+std::string now_utc() {
+  const std::time_t now = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  return text;
+}
+
+// report.md: the findings of every study, then each study's tables and plots.
+void write_report(const std::string& out, const Json& record, const std::vector<StudyReport>& reports,
+                  const Study& study) {
+  std::string text = "# nanossl study report\n\n";
+  text += "Preset `" + record.at("preset").get<std::string>() + "`, " + std::to_string(study.seeds()) +
+          " seed(s); written " + now_utc() + " on a machine with " +
+          std::to_string(std::thread::hardware_concurrency()) + " hardware threads. Runs: " +
+          std::to_string(study.runs_done) + " run now, " + std::to_string(study.runs_reused) + " reused, " +
+          std::to_string(study.runs_missing) + " not run. The paper: Cole et al., *When Does Contrastive Visual "
+          "Representation Learning Work?*, CVPR 2022; its numbers and how each study is scaled down are in "
+          "docs/protocol.md.\n\n";
+  text += "## Findings\n\n| study | the paper's finding | this run | reproduced? |\n|---|---|---|---|\n";
+  for (const auto& report : reports) {
+    for (const auto& finding : report.findings) {
+      text += "| " + finding.study + " | " + finding.claim + " | " + finding.measured + " | " + verdict_text(finding) +
+              " |\n";
+    }
+  }
+  text += "\n";
+  for (const auto& report : reports) {
+    text += "## " + report.name + "\n\n";
+    if (record.contains("wall_seconds") && record.at("wall_seconds").contains(report.name)) {
+      const double seconds = record.at("wall_seconds").at(report.name).get<double>();
+      text += "Wall time of this study on this machine (all its sessions): " +
+              (seconds < 120 ? format_number(std::round(seconds)) + " s" : format_number(std::round(seconds / 60)) + " min") +
+              ".\n\n";
+    }
+    text += report.markdown + "\n";
+  }
+  write_text(out + "/report.md", text);
+}
+
+std::vector<std::string> studies_in(const Json& record) {
+  std::vector<std::string> names;
+  for (const char* name : kStudies) {
+    for (const auto& done : record.at("studies")) {
+      if (done.get<std::string>() == name) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+int run_study(const StudyOptions& options) {
+  const std::string record_path = options.out + "/study.json";
+  Json record;
+  if (options.print_config) {
+    StudySettings settings = config_from_json<StudySettings>(load_preset(study_preset_path(options.preset)), options.preset);
+    if (options.seeds > 0) settings.seeds = options.seeds;
+    std::printf("%s\n", config_to_json(settings).dump(2).c_str());
+    return 0;
+  }
+  if (fs::exists(record_path)) {
+    record = read_json(record_path);
+    if (record.at("preset").get<std::string>() != options.preset) {
+      throw std::invalid_argument("[study] " + options.out + " holds a study with preset " +
+                                  record.at("preset").get<std::string>() + "; use another --out for preset " +
+                                  options.preset);
+    }
+  } else {
+    const std::string preset = study_preset_path(options.preset);
+    const StudySettings settings = config_from_json<StudySettings>(load_preset(preset), "preset " + preset);
+    record = {{"preset", options.preset}, {"settings", config_to_json(settings)}, {"studies", Json::array()},
+              {"wall_seconds", Json::object()}};
+  }
+  if (options.seeds > 0) record["settings"]["seeds"] = options.seeds;
+  std::vector<std::string> names;
+  if (options.name == "all") names.assign(std::begin(kStudies), std::end(kStudies));
+  else names.push_back(options.name);
+  for (const auto& name : names) {
+    bool present = false;
+    for (const auto& done : record["studies"]) present = present || done.get<std::string>() == name;
+    if (!present) record["studies"].push_back(name);
+  }
+  fs::create_directories(options.out);
+  write_text(record_path, record.dump(2));
+  const StudySettings settings = settings_of(record);
+  pin_presets(options.out, settings);
+
+  Study study(options.out, settings, /*run_missing=*/true);
+  std::vector<StudyReport> reports;
+  for (const auto& name : studies_in(record)) {
+    const bool asked = std::find(names.begin(), names.end(), name) != names.end();
+    if (!asked) {  // studies run earlier in this directory: report them, train nothing
+      Study reader(options.out, settings, false);
+      reports.push_back(run_named(name, reader));
+      continue;
+    }
+    std::printf("[study] %s (preset %s, %d seed(s)) in %s\n", name.c_str(), options.preset.c_str(), study.seeds(),
+                options.out.c_str());
+    // The wall time is added to study.json after every finished run, so the time of
+    // a session that is killed is kept up to its last finished run.
+    auto since = std::chrono::steady_clock::now();
+    auto account = [&] {
+      const auto now = std::chrono::steady_clock::now();
+      record["wall_seconds"][name] =
+          record["wall_seconds"].value(name, 0.0) + std::chrono::duration<double>(now - since).count();
+      since = now;
+      write_text(record_path, record.dump(2));
+    };
+    study.on_run_finished = account;
+    reports.push_back(run_named(name, study));
+    account();
+    study.on_run_finished = nullptr;
+  }
+  write_report(options.out, record, reports, study);
+  std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md\n", study.runs_done, study.runs_reused,
+              options.out.c_str());
+  return 0;
+}
+
+int run_report(const std::string& dir) {
+  const Json record = read_json(dir + "/study.json");
+  Study study(dir, settings_of(record), /*run_missing=*/false);
+  std::vector<StudyReport> reports;
+  for (const auto& name : studies_in(record)) reports.push_back(run_named(name, study));
+  write_report(dir, record, reports, study);
+  std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n", study.runs_reused,
+              study.runs_missing, dir.c_str());
+  return 0;
+}
+
+}  // namespace nanossl
