@@ -1,6 +1,6 @@
 // Entry points of the nanossl subcommands, as the command line calls them; each
 // returns the process exit code. The studies call the typed entry points of
-// commands/train.h and its neighbours instead.
+// commands/runs.h instead.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -16,7 +16,7 @@ namespace nanossl::data {
 // SimCLR paper turns blur off for CIFAR-sized images).
 enum class BlurMode { automatic, on, off };
 
-// Defaults are the reference SimCLR recipe (STUDIES.md). `strength` is the paper's
+// Defaults are the reference SimCLR recipe (docs/protocol.md). `strength` is the paper's
 // s: 1.0 in the reference implementation for ImageNet; its CIFAR runs used 0.5.
 struct SimclrAugmentConfig {
   double crop_scale_min = 0.08, crop_scale_max = 1.0;           // fraction of the image area
