@@ -6,7 +6,6 @@
 // encoders from different domains. All encoders see images as `channels` channels,
 // so grey and colour domains mix.
 #include <cmath>
-#include <filesystem>
 #include <map>
 
 #include "data/registry.h"
@@ -83,12 +82,10 @@ StudyReport run_domain_study(Study& study) {
     }
   }
   auto mean = [&](const std::string& row, const std::string& column) {
-    const Stat stat = stat_of(acc[row][column]);
-    return stat.empty() ? std::nan("") : stat.mean;
+    return stat_of(acc[row][column]).mean_or_nan();
   };
 
-  const std::string dir = study.out() + "/domain";
-  std::filesystem::create_directories(dir);
+  const std::string dir = study.output_dir("domain");
   // ---- the matrix ----
   Table matrix;
   matrix.columns = {"pretrain \\ eval"};
@@ -209,8 +206,7 @@ StudyReport run_domain_study(Study& study) {
       " labels per class of each domain; supervised is trained on the same labels. Test top-1 (%), mean ± std over "
       "seeds. Tables: `domain/matrix.csv`, `domain/pools.csv`, `domain/concat.csv`.\n\n### Pretraining domain × "
       "evaluation domain\n\n" +
-      matrix.markdown() + "\n" +
-      plot_markdown(plotted, "domain matrix", "domain/matrix.png") + "\n" +
+      table_with_plot(matrix, plotted, "domain matrix", "domain/matrix.png") + "\n" +
       "### Pools against in-domain data\n\nEach pool takes " + std::to_string(images / 2) +
       " images from each of its domains (the in-domain half-size set is inside it).\n\n" + pooled.markdown() +
       "\n### Concatenated representations\n\n" + concat.markdown();

@@ -4,7 +4,6 @@
 // class). The paper found SimCLR's deficit against supervised training grows with
 // granularity: near zero at the coarsest level, about 30 points at species.
 #include <cmath>
-#include <filesystem>
 #include <map>
 
 #include "data/registry.h"
@@ -18,8 +17,7 @@ StudyReport run_granularity_study(Study& study) {
 
   StudyReport report;
   report.name = "granularity";
-  const std::string dir = study.out() + "/granularity";
-  std::filesystem::create_directories(dir);
+  const std::string dir = study.output_dir("granularity");
   Table table;
   table.columns = {"dataset", "level", "classes", "supervised", "SimCLR + linear", "gap (points)"};
   std::vector<Series> series;
@@ -77,8 +75,7 @@ StudyReport run_granularity_study(Study& study) {
       "Classifiers trained on the fine labels, predictions mapped up the label hierarchy and scored at each level. "
       "Test top-1 (%), mean ± std over seeds; the gap is supervised minus SimCLR. Table: "
       "`granularity/levels.csv`.\n\n" +
-      table.markdown() + "\n" +
-      plot_markdown(plotted, "accuracy per level", "granularity/levels.png");
+      table_with_plot(table, plotted, "accuracy per level", "granularity/levels.png");
   return report;
 }
 

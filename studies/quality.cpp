@@ -10,7 +10,6 @@
 // at small scale a probe on every label scores a random encoder nearly as well as
 // a pretrained one, which leaves a corruption little to take away.
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -46,15 +45,13 @@ StudyReport run_quality_study(Study& study) {
     }
   }
   auto mean = [&](const std::string& method, const std::string& corruption) {
-    const Stat stat = stat_of(accuracy[method][corruption]);
-    return stat.empty() ? std::nan("") : stat.mean;
+    return stat_of(accuracy[method][corruption]).mean_or_nan();
   };
   auto drop = [&](const std::string& method, const std::string& corruption) {
     return mean(method, "none") - mean(method, corruption);
   };
 
-  const std::string dir = study.out() + "/quality";
-  std::filesystem::create_directories(dir);
+  const std::string dir = study.output_dir("quality");
   Table table;
   table.columns = {"pretraining images", "supervised + linear top-1", "supervised drop", "SimCLR + linear top-1",
                    "SimCLR drop", "supervised end-to-end top-1", "end-to-end drop"};
@@ -151,8 +148,7 @@ StudyReport run_quality_study(Study& study) {
       "%. The supervised network's own accuracy on the clean test images (trained end to end on corrupted ones) is the "
       "last pair of columns. Test top-1 (%) and the drop against clean pretraining, in points. Table: "
       "`quality/drops.csv`.\n\n" +
-      table.markdown() + "\n" +
-      plot_markdown(plotted, "drops per corruption", "quality/drops.png");
+      table_with_plot(table, plotted, "drops per corruption", "quality/drops.png");
   return report;
 }
 

@@ -5,7 +5,6 @@
 // gets the same number of steps, so a size changes the data, not the compute.
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <stdexcept>
 
@@ -61,13 +60,11 @@ StudyReport run_quantity_study(Study& study) {
     }
   }
   auto mean = [&](const std::string& method, std::int64_t labels) {
-    const Stat stat = stat_of(accuracy[method][labels]);
-    return stat.empty() ? std::nan("") : stat.mean;
+    return stat_of(accuracy[method][labels]).mean_or_nan();
   };
 
   // ---- the table and the plot ----
-  const std::string dir = study.out() + "/quantity";
-  std::filesystem::create_directories(dir);
+  const std::string dir = study.output_dir("quantity");
   Table table;
   table.columns = {"model \\ labels"};
   for (std::int64_t labels : label_sizes) table.columns.push_back(count_text(labels));
@@ -153,8 +150,7 @@ StudyReport run_quantity_study(Study& study) {
       " (the same number of steps for every size), then a linear probe on class-balanced labelled subsets; "
       "supervised training from scratch and fine-tuning of the largest encoder on the same labels. Test top-1 (%), "
       "mean ± std over seeds. Table: `quantity/accuracy.csv`.\n\n" +
-      table.markdown() + "\n" +
-      plot_markdown(plotted, "accuracy vs labelled images", "quantity/accuracy.png");
+      table_with_plot(table, plotted, "accuracy vs labelled images", "quantity/accuracy.png");
   return report;
 }
 

@@ -49,6 +49,8 @@ const char* kTerminal = "set terminal pngcairo noenhanced size 900,600 font 'Dej
 
 }  // namespace
 
+double Stat::mean_or_nan() const { return empty() ? std::nan("") : mean; }
+
 Stat stat_of(const std::vector<double>& values) {
   Stat stat;
   stat.count = static_cast<int>(values.size());
@@ -103,6 +105,10 @@ std::string Table::markdown() const {
 std::string verdict_text(const Finding& finding) {
   if (!finding.agrees) return "not run";
   return *finding.agrees ? "yes" : "no";
+}
+
+std::string table_with_plot(const Table& table, bool plotted, const std::string& caption, const std::string& path) {
+  return table.markdown() + "\n" + plot_markdown(plotted, caption, path);
 }
 
 std::string plot_markdown(bool plotted, const std::string& caption, const std::string& path) {

@@ -13,6 +13,8 @@ struct Stat {
   double mean = 0.0, std = 0.0;
   int count = 0;
   bool empty() const { return count == 0; }
+  // The mean, or NaN where no run has finished (a cell the tables leave blank).
+  double mean_or_nan() const;
 };
 Stat stat_of(const std::vector<double>& values);
 // "83.2" for one value, "83.2 ± 0.4" for several, "–" for none.
@@ -56,6 +58,8 @@ struct StudyReport {
 
 // The Markdown that shows a plot (a relative path), or says why it is missing.
 std::string plot_markdown(bool plotted, const std::string& caption, const std::string& path);
+// A table's Markdown followed by its plot's: the body of most study sections.
+std::string table_with_plot(const Table& table, bool plotted, const std::string& caption, const std::string& path);
 
 // Plots. Each writes PATH.gp (the script) and PATH.dat (the data) beside PATH.png
 // and runs gnuplot on them; returns false (and says why on stderr) when gnuplot is

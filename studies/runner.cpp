@@ -92,6 +92,12 @@ std::string Study::preset_of(const std::string& preset) const {
   return fs::exists(pinned) ? pinned.string() : preset;
 }
 
+std::string Study::output_dir(const std::string& name) const {
+  const std::string dir = out_ + "/" + name;
+  fs::create_directories(dir);
+  return dir;
+}
+
 template <class Config>
 Config Study::section_config(const std::string& preset, const Json& patch) const {
   const std::string path = preset_of(preset);

@@ -37,6 +37,8 @@ class Study {
   const StudySettings& settings() const { return settings_; }
   const std::string& out() const { return out_; }
   int seeds() const { return static_cast<int>(settings_.seeds); }
+  // OUT/<name>, created: where a study writes its tables and plots.
+  std::string output_dir(const std::string& name) const;
   // The directory of a run (it may not exist yet).
   template <class Config>
   std::string run_dir(const StudyRun<Config>& run) const;
