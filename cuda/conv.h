@@ -3,8 +3,8 @@
 // col2im, the reorders and the bias gradient. Plain C++ so op files can include it;
 // pointers are device memory of `dtype` (f32 or f64), sizes as in cpu/conv2d.h.
 #pragma once
+#include "base/dtype.h"
 #include "cpu/conv2d.h"
-#include "tensor/dtype.h"
 
 namespace nanossl::cuda {
 

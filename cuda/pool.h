@@ -4,8 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "base/dtype.h"
 #include "cpu/pool.h"
-#include "tensor/dtype.h"
 
 namespace nanossl::cuda {
 

@@ -2,16 +2,16 @@
 // dtype conversion and the Philox random fills. Each is a grid-stride loop over n
 // contiguous elements on the one stream; the CPU versions in tensor/ are the
 // reference. Random fills compute element i exactly as the CPU does, with
-// philox_uniform_at / philox_normal_at (tensor/philox.h) on stream 0.
+// philox_uniform_at / philox_normal_at (base/philox.h) on stream 0.
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include "base/philox.h"
 #include "cuda/check.h"
 #include "cuda/runtime.h"
 #include "cuda/stream.h"
-#include "tensor/philox.h"
 
 namespace nanossl::cuda {
 namespace {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
+#include "base/shape.h"
 #include "tensor/device.h"
-#include "tensor/dtype.h"
-#include "tensor/shape.h"
 #include "tensor/storage.h"
 
 namespace nanossl {

@@ -5,14 +5,10 @@
 #include <string>
 #include <utility>
 
+#include "base/error.h"
 #include "tensor/tensor.h"
 
 namespace nanossl {
-
-// Builds "[op] message" exceptions, the one error format of the library.
-[[noreturn]] inline void op_error(const char* op, const std::string& message) {
-  throw std::invalid_argument(std::string("[") + op + "] " + message);
-}
 
 // Throws unless `t` is defined and a floating tensor (f32/f64).
 void check_float(const char* op, const Tensor& t, const char* what = "input");
