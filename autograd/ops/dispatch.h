@@ -1,4 +1,5 @@
-// Shared checks and type dispatch used by every op file in autograd/ops/.
+// Shared checks used by every op file in autograd/ops/ (the f32/f64 dispatch,
+// dispatch_float, is in base/dtype.h).
 #pragma once
 #include <sstream>
 #include <stdexcept>
@@ -21,15 +22,5 @@ T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 inline void* data_ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
-
-// Calls f(float{}) or f(double{}) by dtype, so one templated lambda covers both.
-template <class F>
-decltype(auto) dispatch_float(const char* op, DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    default: op_error(op, std::string("expects f32 or f64, got ") + dtype_name(dtype));
-  }
-}
 
 }  // namespace nanossl
