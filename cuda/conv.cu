@@ -1,4 +1,4 @@
-// conv2d on the GPU, the same lowering as cpu/conv2d.cpp (its reference): per chunk
+// conv2d on the GPU, the same lowering as cpu/conv.cpp (its reference): per chunk
 // of B images, im2col into col (CRS, B*PQ), one cuBLAS GEMM against the weight, and
 // a reorder between (K, B*PQ) and NCHW; the backward reuses col for dcol. Unlike the
 // CPU, which keeps chunks cache-sized, the GPU takes chunks as large as its workspace

@@ -1,5 +1,5 @@
 // log_softmax and the fused cross-entropy on the GPU, one thread block per row.
-// Each kernel mirrors the CPU function it names in cpu/softmax.cpp with the same
+// Each kernel mirrors the CPU function it names in cpu/loss.cpp with the same
 // formulas: the row maximum is subtracted before exponentiating, sums of
 // exponentials accumulate in double, and the mean loss is summed in a fixed order.
 // Dimensions: N rows, C classes; element (i, j) lives at [i*C + j].

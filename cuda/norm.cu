@@ -1,9 +1,10 @@
 // Batch norm and row-wise L2 normalisation on the GPU. Each kernel mirrors the CPU
-// function it names (cpu/batch_norm.cpp, cpu/l2_normalize.cpp) with the same
-// formulas; statistics and gradient sums accumulate in double, two passes, one
-// thread block per channel (batch norm) or per row (L2), reduced in a fixed order.
+// function it names (cpu/norm.cpp) with the same formulas; statistics and gradient
+// sums accumulate in double, two passes, one thread block per channel (batch norm)
+// or per row (L2), reduced in a fixed order.
 // Dimensions: N batch, C channels, S spatial positions, M = N*S values per channel,
 // D features; element (n, c, s) of x lives at x[(n*C + c)*S + s].
+
 #include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
 #include "cuda/grid.cuh"

@@ -1,10 +1,10 @@
-// Pooling on the GPU; cpu/pool.cpp is the reference. Forwards use one thread per
+// Pooling on the GPU; cpu/pooling.cpp is the reference. Forwards use one thread per
 // output element; backwards use one thread per input pixel that gathers from the
 // windows covering it, so overlapping windows need no atomics and sums are
 // deterministic.
 //
 // Dimensions: N batch, C channels, H W input size, P Q output size.
-#include "cuda/pool.h"
+#include "cuda/pooling.h"
 
 
 #include "cuda/check.h"
