@@ -8,7 +8,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
-#include "tensor/philox.h"
+#include "base/philox.h"
 
 namespace nanossl {
 namespace {

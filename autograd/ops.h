@@ -7,5 +7,6 @@
 #include "autograd/ops/linalg.h"
 #include "autograd/ops/loss.h"
 #include "autograd/ops/norm.h"
+#include "autograd/ops/pooling.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/shape.h"

@@ -12,7 +12,7 @@
 //   dweight  M = K_out,  N = C*9,       K = batch*P*Q, B transposed   dW = dY * col^T
 //   dinput   M = C*9,    N = batch*P*Q, K = K_out,  A transposed      dcol = W^T * dY
 // and the same three with N (or K for dweight) = 1024, suffix ".c1024": the chunks
-// of about 1024 columns that cpu/conv2d.cpp actually multiplies.
+// of about 1024 columns that cpu/conv.cpp actually multiplies.
 #include <dlfcn.h>
 #include <omp.h>
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "base/philox.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/mnist_format.h"
-#include "tensor/philox.h"
 
 namespace {
 

@@ -45,7 +45,7 @@ def gemm_shapes(batch):
         shapes.append((name + ".fwd", False, False, k_out, npq, crs))
         shapes.append((name + ".dweight", False, True, k_out, crs, npq))
         shapes.append((name + ".dinput", True, False, crs, npq, k_out))
-    chunk = 1024  # the column chunks cpu/conv2d.cpp multiplies
+    chunk = 1024  # the column chunks cpu/conv.cpp multiplies
     for name, channels, side in LAYERS:
         k_out, crs = channels, channels * 9
         shapes.append((name + ".fwd.c1024", False, False, k_out, chunk, crs))

@@ -8,8 +8,8 @@
 #include <cstdio>
 
 #include "autograd/ops.h"
+#include "base/philox.h"
 #include "commands/commands.h"
-#include "tensor/philox.h"
 #include "tensor/random.h"
 
 namespace nanossl {

@@ -14,7 +14,7 @@
 #include "commands/training_loop.h"
 #include "data/channels_view.h"
 #include "data/corrupt.h"
-#include "data/pool.h"
+#include "data/domain_pool.h"
 #include "data/registry.h"
 #include "data/subset.h"
 #include "ssl/features.h"

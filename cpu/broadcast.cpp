@@ -13,7 +13,7 @@ namespace {
 
 using Extents = std::vector<std::int64_t>;
 
-// "3x4", or "scalar" for no dims (the same text as tensor/shape.h's shape_str).
+// "3x4", or "scalar" for no dims (the same text as base/shape.h's shape_str).
 std::string extents_str(const Extents& shape) {
   if (shape.empty()) return "scalar";
   std::string text;

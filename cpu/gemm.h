@@ -1,3 +1,4 @@
+// The GEMM engine of two op families, linalg (matmul, linear) and conv (im2col), like cuda/blas.
 // Single-precision and double-precision GEMM, row-major:
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
 // op(A) = A (M x K, row stride lda) or A^T (A stored K x M). Same for B.

@@ -66,15 +66,12 @@ void scale_output(cublasHandle_t handle, int m, int n, T beta, T* C, int ldc) {
 void scale_outputs(const char* op, DType dtype, int m, int n, double beta, void* C, int ldc,
                    std::int64_t stride_c, int batch) {
   cublasHandle_t handle = cublas_handle();
-  for (int i = 0; i < batch; ++i) {
-    if (dtype == DType::f32) {
-      scale_output(handle, m, n, static_cast<float>(beta), static_cast<float*>(C) + i * stride_c, ldc);
-    } else if (dtype == DType::f64) {
-      scale_output(handle, m, n, beta, static_cast<double*>(C) + i * stride_c, ldc);
-    } else {
-      throw std::invalid_argument(std::string("[") + op + "] expects f32 or f64, got " + dtype_name(dtype));
+  dispatch_float(op, dtype, [&](auto zero) {
+    using T = decltype(zero);
+    for (int i = 0; i < batch; ++i) {
+      scale_output(handle, m, n, static_cast<T>(beta), static_cast<T*>(C) + i * stride_c, ldc);
     }
-  }
+  });
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#include "tensor/dtype.h"
+#include "base/dtype.h"
 
 namespace nanossl::cuda {
 

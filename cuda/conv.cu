@@ -1,4 +1,4 @@
-// conv2d on the GPU, the same lowering as cpu/conv2d.cpp (its reference): per chunk
+// conv2d on the GPU, the same lowering as cpu/conv.cpp (its reference): per chunk
 // of B images, im2col into col (CRS, B*PQ), one cuBLAS GEMM against the weight, and
 // a reorder between (K, B*PQ) and NCHW; the backward reuses col for dcol. Unlike the
 // CPU, which keeps chunks cache-sized, the GPU takes chunks as large as its workspace
@@ -10,11 +10,10 @@
 #include "cuda/conv.h"
 
 #include <algorithm>
-#include <stdexcept>
-#include <string>
 
 #include "cuda/blas.h"
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/runtime.h"
 #include "cuda/stream.h"
 
@@ -39,27 +38,12 @@ class DeviceBuffer {
   void* data_;
 };
 
-template <class F>
-void dispatch(DType dtype, F&& f) {
-  if (dtype == DType::f32) return f(float{});
-  if (dtype == DType::f64) return f(double{});
-  throw std::invalid_argument(std::string("[conv2d] CUDA kernels expect f32 or f64, got ") +
-                              dtype_name(dtype));
-}
-
-__device__ inline std::int64_t thread_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline std::int64_t thread_stride() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-}
-
 // One thread per (c, b, p, q): writes the R*S column entries of that output pixel,
 // col[(c*R + r)*S + s][b*PQ + p*Q + q] (cpu::im2col).
 template <class T>
 __global__ void im2col_kernel(const T* x, std::int64_t B, Conv2dGeometry g, T* col) {
   const std::int64_t PQ = g.P * g.Q, ld = B * PQ, total = g.C * ld;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t q = i % g.Q, p = (i / g.Q) % g.P, b = (i / PQ) % B, c = i / ld;
     const T* plane = x + (b * g.C + c) * g.H * g.W;
     T* dst = col + c * g.R * g.S * ld + b * PQ + p * g.Q + q;
@@ -79,7 +63,7 @@ __global__ void im2col_kernel(const T* x, std::int64_t B, Conv2dGeometry g, T* c
 template <class T>
 __global__ void col2im_kernel(const T* col, std::int64_t B, Conv2dGeometry g, T* dx) {
   const std::int64_t PQ = g.P * g.Q, ld = B * PQ, HW = g.H * g.W, total = B * g.C * HW;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t w = i % g.W, h = (i / g.W) % g.H, c = (i / HW) % g.C, b = i / (g.C * HW);
     T sum = 0;
     for (std::int64_t r = 0; r < g.R; ++r) {
@@ -100,7 +84,7 @@ template <class T>
 __global__ void unpack_output_kernel(const T* tmp, const T* bias, std::int64_t B, std::int64_t K,
                                      std::int64_t PQ, T* out) {
   const std::int64_t total = B * K * PQ;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t j = i % PQ, k = (i / PQ) % K, b = i / (K * PQ);
     out[i] = tmp[(k * B + b) * PQ + j] + (bias ? bias[k] : T(0));
   }
@@ -111,7 +95,7 @@ template <class T>
 __global__ void pack_gradient_kernel(const T* dout, std::int64_t B, std::int64_t K,
                                      std::int64_t PQ, T* dr) {
   const std::int64_t total = K * B * PQ;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t j = i % PQ, b = (i / PQ) % B, k = i / (B * PQ);
     dr[i] = dout[(b * K + k) * PQ + j];
   }
@@ -202,7 +186,7 @@ void backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* 
 void conv2d_forward(DType dtype, const void* x, const void* weight, const void* bias, void* out,
                     const Conv2dGeometry& g) {
   if (g.N == 0) return;
-  dispatch(dtype, [&](auto zero) {
+  dispatch_float("conv2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     forward<T>(static_cast<const T*>(x), static_cast<const T*>(weight),
                static_cast<const T*>(bias), static_cast<T*>(out), g);
@@ -211,7 +195,7 @@ void conv2d_forward(DType dtype, const void* x, const void* weight, const void* 
 
 void conv2d_backward(DType dtype, const void* x, const void* weight, const void* dout, void* dx,
                      void* dweight, void* dbias, const Conv2dGeometry& g) {
-  dispatch(dtype, [&](auto zero) {
+  dispatch_float("conv2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     backward<T>(static_cast<const T*>(x), static_cast<const T*>(weight),
                 static_cast<const T*>(dout), static_cast<T*>(dx), static_cast<T*>(dweight),

@@ -1,10 +1,10 @@
-// conv2d on the GPU: the CPU lowering of cpu/conv2d.cpp (im2col into a (C*R*S,
+// conv2d on the GPU: the CPU lowering of cpu/conv.cpp (im2col into a (C*R*S,
 // B*P*Q) matrix, one cuBLAS GEMM per chunk, reorders) with CUDA kernels for im2col,
 // col2im, the reorders and the bias gradient. Plain C++ so op files can include it;
-// pointers are device memory of `dtype` (f32 or f64), sizes as in cpu/conv2d.h.
+// pointers are device memory of `dtype` (f32 or f64), sizes as in cpu/conv.h.
 #pragma once
-#include "cpu/conv2d.h"
-#include "tensor/dtype.h"
+#include "base/dtype.h"
+#include "cpu/conv.h"
 
 namespace nanossl::cuda {
 

@@ -4,11 +4,10 @@
 //
 // Dimensions: n elements (same-shape ops); broadcast ops write plan.numel output
 // elements, reading a and b at offsets given by the plan's strides.
-#include <stdexcept>
-#include <string>
 
 #include "cuda/check.h"
 #include "cuda/elementwise.h"
+#include "cuda/grid.cuh"
 #include "cuda/stream.h"
 
 namespace nanossl::cuda {
@@ -18,18 +17,6 @@ namespace {
 using cpu::BinaryOp;
 using cpu::BroadcastPlan;
 using cpu::UnaryOp;
-
-[[noreturn]] void unsupported(const char* what, DType dtype) {
-  throw std::invalid_argument(std::string("[cuda ") + what + "] expects f32 or f64, got " +
-                              dtype_name(dtype));
-}
-
-__device__ inline std::int64_t first_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline std::int64_t grid_stride() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-}
 
 // Math functions by element type (expf for float, exp for double, ...).
 __device__ inline float dev_exp(float v) { return expf(v); }
@@ -53,14 +40,14 @@ struct EqF { template <class T> __device__ T operator()(T x, T y) const { return
 template <class T, class F>
 __global__ void binary_flat_kernel(std::int64_t n, const T* a, std::int64_t a_step, const T* b,
                                    std::int64_t b_step, T* out, F f) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) out[i] = f(a[i * a_step], b[i * b_step]);
+  for (std::int64_t i : grid_stride(n)) out[i] = f(a[i * a_step], b[i * b_step]);
 }
 
 // Mirrors cpu::binary_forward on any plan: each output index is decomposed over
 // the plan dims (innermost first) into offsets of a and b.
 template <class T, class F>
 __global__ void binary_plan_kernel(BroadcastPlan plan, const T* a, const T* b, T* out, F f) {
-  for (std::int64_t i = first_index(); i < plan.numel; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(plan.numel)) {
     std::int64_t rest = i, ao = 0, bo = 0;
 #pragma unroll
     for (int d = cpu::kMaxBroadcastDims - 1; d >= 0; --d) {
@@ -103,7 +90,7 @@ void binary_typed(BinaryOp op, const BroadcastPlan& plan, const void* a, const v
 // Mirrors cpu::expand_forward: out[i] = x[offset of i under plan.a_stride].
 template <class T>
 __global__ void expand_kernel(BroadcastPlan plan, const T* x, T* out) {
-  for (std::int64_t i = first_index(); i < plan.numel; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(plan.numel)) {
     std::int64_t rest = i, xo = 0;
 #pragma unroll
     for (int d = cpu::kMaxBroadcastDims - 1; d >= 0; --d) {
@@ -130,7 +117,7 @@ template <class T> struct MulScalarF { T s; __device__ T operator()(T v) const {
 // Mirrors cpu::unary_forward (its map helper).
 template <class T, class F>
 __global__ void map_kernel(std::int64_t n, const T* x, T* out, F f) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) out[i] = f(x[i]);
+  for (std::int64_t i : grid_stride(n)) out[i] = f(x[i]);
 }
 
 template <class T, class F>
@@ -159,14 +146,14 @@ void unary_typed(UnaryOp op, std::int64_t n, const void* x, void* out, T s) {
 // Mirrors cpu::relu_backward.
 template <class T>
 __global__ void relu_backward_kernel(std::int64_t n, const T* grad_out, const T* out, T* dx) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) dx[i] = out[i] > T(0) ? grad_out[i] : T(0);
+  for (std::int64_t i : grid_stride(n)) dx[i] = out[i] > T(0) ? grad_out[i] : T(0);
 }
 
 // Mirrors cpu::pow_backward (exponent != 0; the host writes zeros for 0).
 template <class T>
 __global__ void pow_backward_kernel(std::int64_t n, const T* grad_out, const T* x, T exponent, T* dx) {
   const T e1 = exponent - T(1);
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(n)) {
     dx[i] = grad_out[i] * exponent * dev_pow(x[i], e1);
   }
 }
@@ -194,55 +181,41 @@ void pow_backward_typed(std::int64_t n, const void* grad_out, const void* x, T e
 void binary_forward(DType dtype, BinaryOp op, const BroadcastPlan& plan, const void* a,
                     const void* b, void* out) {
   if (plan.numel == 0) return;
-  switch (dtype) {
-    case DType::f32: return binary_typed<float>(op, plan, a, b, out);
-    case DType::f64: return binary_typed<double>(op, plan, a, b, out);
-    default: unsupported("binary_forward", dtype);
-  }
+  dispatch_float("binary_forward", dtype,
+                 [&](auto zero) { binary_typed<decltype(zero)>(op, plan, a, b, out); });
 }
 
 void expand_forward(DType dtype, const BroadcastPlan& plan, const void* x, void* out) {
   if (plan.numel == 0) return;
-  switch (dtype) {
-    case DType::f32:
-      expand_kernel<float><<<grid_for(plan.numel), kBlockSize, 0, stream()>>>(
-          plan, static_cast<const float*>(x), static_cast<float*>(out));
-      break;
-    case DType::f64:
-      expand_kernel<double><<<grid_for(plan.numel), kBlockSize, 0, stream()>>>(
-          plan, static_cast<const double*>(x), static_cast<double*>(out));
-      break;
-    default: unsupported("expand_forward", dtype);
-  }
-  CUDA_CHECK_LAUNCH();
+  dispatch_float("expand_forward", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    expand_kernel<T><<<grid_for(plan.numel), kBlockSize, 0, stream()>>>(
+        plan, static_cast<const T*>(x), static_cast<T*>(out));
+    CUDA_CHECK_LAUNCH();
+  });
 }
 
 void unary_forward(DType dtype, UnaryOp op, std::int64_t n, const void* x, void* out, double scalar) {
   if (n == 0) return;
-  switch (dtype) {
-    case DType::f32: return unary_typed<float>(op, n, x, out, static_cast<float>(scalar));
-    case DType::f64: return unary_typed<double>(op, n, x, out, scalar);
-    default: unsupported("unary_forward", dtype);
-  }
+  dispatch_float("unary_forward", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    unary_typed<T>(op, n, x, out, static_cast<T>(scalar));
+  });
 }
 
 void relu_backward(DType dtype, std::int64_t n, const void* grad_out, const void* out, void* dx) {
   if (n == 0) return;
-  switch (dtype) {
-    case DType::f32: return relu_backward_typed<float>(n, grad_out, out, dx);
-    case DType::f64: return relu_backward_typed<double>(n, grad_out, out, dx);
-    default: unsupported("relu_backward", dtype);
-  }
+  dispatch_float("relu_backward", dtype,
+                 [&](auto zero) { relu_backward_typed<decltype(zero)>(n, grad_out, out, dx); });
 }
 
 void pow_backward(DType dtype, std::int64_t n, const void* grad_out, const void* x, double exponent,
                   void* dx) {
   if (n == 0) return;
-  switch (dtype) {
-    case DType::f32: return pow_backward_typed<float>(n, grad_out, x, static_cast<float>(exponent), dx);
-    case DType::f64: return pow_backward_typed<double>(n, grad_out, x, exponent, dx);
-    default: unsupported("pow_backward", dtype);
-  }
+  dispatch_float("pow_backward", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    pow_backward_typed<T>(n, grad_out, x, static_cast<T>(exponent), dx);
+  });
 }
 
 }  // namespace nanossl::cuda

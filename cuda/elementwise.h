@@ -5,9 +5,9 @@
 #pragma once
 #include <cstdint>
 
+#include "base/dtype.h"
 #include "cpu/broadcast.h"
 #include "cpu/elementwise.h"
-#include "tensor/dtype.h"
 
 namespace nanossl::cuda {
 

@@ -1,15 +1,14 @@
 // log_softmax and the fused cross-entropy on the GPU, one thread block per row.
-// Each kernel mirrors the CPU function it names in cpu/softmax.cpp with the same
+// Each kernel mirrors the CPU function it names in cpu/loss.cpp with the same
 // formulas: the row maximum is subtracted before exponentiating, sums of
 // exponentials accumulate in double, and the mean loss is summed in a fixed order.
 // Dimensions: N rows, C classes; element (i, j) lives at [i*C + j].
 #include <math_constants.h>
 
-#include <stdexcept>
-#include <string>
 
 #include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/loss.h"
 #include "cuda/runtime.h"
 #include "cuda/stream.h"
@@ -100,8 +99,7 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const std::int64_
                                               long long N, long long C) {
   const T scale = static_cast<T>(static_cast<double>(grad_loss[0]) / static_cast<double>(N));
   const long long numel = N * C;
-  for (long long k = blockIdx.x * 1LL * blockDim.x + threadIdx.x; k < numel;
-       k += 1LL * gridDim.x * blockDim.x) {
+  for (long long k : grid_stride(numel)) {
     const long long i = k / C;
     const long long j = k - i * C;
     const T p = exp_of((logits[k] - stats[2 * i]) - stats[2 * i + 1]);
@@ -109,23 +107,11 @@ __global__ void cross_entropy_backward_kernel(const T* logits, const std::int64_
   }
 }
 
-// Calls f(float{}) or f(double{}) by dtype.
-template <class F>
-void by_float_type(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(0.0f); break;
-    case DType::f64: f(0.0); break;
-    default:
-      throw std::invalid_argument(std::string("[cuda ") + op + "] expects f32 or f64, got " +
-                                  dtype_name(dtype));
-  }
-}
-
 }  // namespace
 
 void log_softmax_forward(DType dtype, const void* x, void* y, std::int64_t N, std::int64_t C) {
   if (N == 0 || C == 0) return;
-  by_float_type(dtype, "log_softmax", [&](auto zero) {
+  dispatch_float("log_softmax", dtype, [&](auto zero) {
     using T = decltype(zero);
     log_softmax_forward_kernel<T><<<static_cast<unsigned>(N), threads_for_row(C), 0, stream()>>>(
         static_cast<const T*>(x), static_cast<T*>(y), C);
@@ -136,7 +122,7 @@ void log_softmax_forward(DType dtype, const void* x, void* y, std::int64_t N, st
 void log_softmax_backward(DType dtype, const void* grad_y, const void* y, void* dx, std::int64_t N,
                           std::int64_t C) {
   if (N == 0 || C == 0) return;
-  by_float_type(dtype, "log_softmax", [&](auto zero) {
+  dispatch_float("log_softmax", dtype, [&](auto zero) {
     using T = decltype(zero);
     log_softmax_backward_kernel<T><<<static_cast<unsigned>(N), threads_for_row(C), 0, stream()>>>(
         static_cast<const T*>(grad_y), static_cast<const T*>(y), static_cast<T*>(dx), C);
@@ -146,7 +132,7 @@ void log_softmax_backward(DType dtype, const void* grad_y, const void* y, void* 
 
 void cross_entropy_forward(DType dtype, const void* logits, const std::int64_t* labels, void* stats,
                            void* loss, std::int64_t N, std::int64_t C) {
-  by_float_type(dtype, "cross_entropy", [&](auto zero) {
+  dispatch_float("cross_entropy", dtype, [&](auto zero) {
     using T = decltype(zero);
     if (N == 0) {
       fill(dtype, loss, 1, 0.0);
@@ -169,7 +155,7 @@ void cross_entropy_backward(DType dtype, const void* logits, const std::int64_t*
                             const void* stats, const void* grad_loss, void* dx, std::int64_t N,
                             std::int64_t C) {
   if (N == 0 || C == 0) return;
-  by_float_type(dtype, "cross_entropy", [&](auto zero) {
+  dispatch_float("cross_entropy", dtype, [&](auto zero) {
     using T = decltype(zero);
     cross_entropy_backward_kernel<T><<<grid_for(N * C), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(logits), labels, static_cast<const T*>(stats),

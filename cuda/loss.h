@@ -1,4 +1,4 @@
-// log_softmax and the fused cross-entropy on the GPU, mirroring cpu/softmax.h
+// log_softmax and the fused cross-entropy on the GPU, mirroring cpu/loss.h
 // argument for argument. Plain C++: pointers are device pointers of `dtype` (f32 or
 // f64; labels i64), so CPU-only op files can call these; cuda/no_cuda.cpp stubs them.
 //
@@ -7,7 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#include "tensor/dtype.h"
+#include "base/dtype.h"
 
 namespace nanossl::cuda {
 

@@ -8,7 +8,7 @@
 #include "cuda/blas.h"
 #include "cuda/conv.h"
 #include "cuda/elementwise.h"
-#include "cuda/pool.h"
+#include "cuda/pooling.h"
 #include "cuda/reduce.h"
 #include "cuda/runtime.h"
 #include "cuda/shape.h"
@@ -72,7 +72,7 @@ void sum_dim(DType, std::int64_t, std::int64_t, std::int64_t, const void*, void*
 void max_dim(DType, std::int64_t, std::int64_t, std::int64_t, const void*, void*) { no_cuda("max_dim"); }
 void argmax_dim(DType, std::int64_t, std::int64_t, std::int64_t, const void*, void*) { no_cuda("argmax_dim"); }
 
-// ---- conv and pooling (cuda/conv.h, cuda/pool.h) ----
+// ---- conv and pooling (cuda/conv.h, cuda/pooling.h) ----
 void conv2d_forward(DType, const void*, const void*, const void*, void*, const Conv2dGeometry&) {
   no_cuda("conv2d_forward");
 }

@@ -1,14 +1,13 @@
 // Batch norm and row-wise L2 normalisation on the GPU. Each kernel mirrors the CPU
-// function it names (cpu/batch_norm.cpp, cpu/l2_normalize.cpp) with the same
-// formulas; statistics and gradient sums accumulate in double, two passes, one
-// thread block per channel (batch norm) or per row (L2), reduced in a fixed order.
+// function it names (cpu/norm.cpp) with the same formulas; statistics and gradient
+// sums accumulate in double, two passes, one thread block per channel (batch norm)
+// or per row (L2), reduced in a fixed order.
 // Dimensions: N batch, C channels, S spatial positions, M = N*S values per channel,
 // D features; element (n, c, s) of x lives at x[(n*C + c)*S + s].
-#include <stdexcept>
-#include <string>
 
 #include "cuda/block_reduce.cuh"
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/norm.h"
 #include "cuda/stream.h"
 
@@ -79,8 +78,7 @@ template <class T>
 __global__ void batch_norm_eval_apply_kernel(const T* x, const T* weight, const T* bias,
                                              const double* save_mean, const double* save_invstd,
                                              T* y, long long numel, long long C, long long S) {
-  for (long long i = blockIdx.x * 1LL * blockDim.x + threadIdx.x; i < numel;
-       i += 1LL * gridDim.x * blockDim.x) {
+  for (long long i : grid_stride(numel)) {
     const long long c = (i / S) % C;
     const double w = weight != nullptr ? static_cast<double>(weight[c]) : 1.0;
     const double b = bias != nullptr ? static_cast<double>(bias[c]) : 0.0;
@@ -164,18 +162,6 @@ __global__ void l2_normalize_backward_kernel(const T* grad_y, const T* x, T* dx,
   }
 }
 
-// Calls f(float{}) or f(double{}) by dtype.
-template <class F>
-void by_float_type(DType dtype, const char* op, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(0.0f); break;
-    case DType::f64: f(0.0); break;
-    default:
-      throw std::invalid_argument(std::string("[cuda ") + op + "] expects f32 or f64, got " +
-                                  dtype_name(dtype));
-  }
-}
-
 }  // namespace
 
 void batch_norm_forward_train(DType dtype, const void* x, const void* weight, const void* bias,
@@ -183,7 +169,7 @@ void batch_norm_forward_train(DType dtype, const void* x, const void* weight, co
                               void* running_var, std::int64_t N, std::int64_t C, std::int64_t S,
                               double momentum, double eps) {
   if (C == 0) return;
-  by_float_type(dtype, "batch_norm", [&](auto zero) {
+  dispatch_float("batch_norm", dtype, [&](auto zero) {
     using T = decltype(zero);
     batch_norm_forward_train_kernel<T><<<static_cast<unsigned>(C), kChannelThreads, 0, stream()>>>(
         static_cast<const T*>(x), static_cast<const T*>(weight), static_cast<const T*>(bias),
@@ -198,7 +184,7 @@ void batch_norm_forward_eval(DType dtype, const void* x, const void* weight, con
                              double* save_mean, double* save_invstd, std::int64_t N, std::int64_t C,
                              std::int64_t S, double eps) {
   if (C == 0) return;
-  by_float_type(dtype, "batch_norm", [&](auto zero) {
+  dispatch_float("batch_norm", dtype, [&](auto zero) {
     using T = decltype(zero);
     batch_norm_eval_stats_kernel<T><<<grid_for(C), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(running_mean), static_cast<const T*>(running_var), save_mean,
@@ -218,7 +204,7 @@ void batch_norm_backward(DType dtype, const void* grad_y, const void* x, const v
                          void* dweight, void* dbias, std::int64_t N, std::int64_t C, std::int64_t S,
                          bool training) {
   if (C == 0) return;
-  by_float_type(dtype, "batch_norm", [&](auto zero) {
+  dispatch_float("batch_norm", dtype, [&](auto zero) {
     using T = decltype(zero);
     batch_norm_backward_kernel<T><<<static_cast<unsigned>(C), kChannelThreads, 0, stream()>>>(
         static_cast<const T*>(grad_y), static_cast<const T*>(x), static_cast<const T*>(weight),
@@ -231,7 +217,7 @@ void batch_norm_backward(DType dtype, const void* grad_y, const void* x, const v
 void l2_normalize_forward(DType dtype, const void* x, void* y, std::int64_t N, std::int64_t D,
                           double eps) {
   if (N == 0 || D == 0) return;
-  by_float_type(dtype, "l2_normalize", [&](auto zero) {
+  dispatch_float("l2_normalize", dtype, [&](auto zero) {
     using T = decltype(zero);
     l2_normalize_forward_kernel<T><<<static_cast<unsigned>(N), threads_for_row(D), 0, stream()>>>(
         static_cast<const T*>(x), static_cast<T*>(y), D, eps);
@@ -242,7 +228,7 @@ void l2_normalize_forward(DType dtype, const void* x, void* y, std::int64_t N, s
 void l2_normalize_backward(DType dtype, const void* grad_y, const void* x, void* dx, std::int64_t N,
                            std::int64_t D, double eps) {
   if (N == 0 || D == 0) return;
-  by_float_type(dtype, "l2_normalize", [&](auto zero) {
+  dispatch_float("l2_normalize", dtype, [&](auto zero) {
     using T = decltype(zero);
     l2_normalize_backward_kernel<T><<<static_cast<unsigned>(N), threads_for_row(D), 0, stream()>>>(
         static_cast<const T*>(grad_y), static_cast<const T*>(x), static_cast<T*>(dx), D, eps);

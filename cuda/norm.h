@@ -1,13 +1,12 @@
-// Batch norm and row-wise L2 normalisation on the GPU, mirroring cpu/batch_norm.h
-// and cpu/l2_normalize.h argument for argument (same formulas, same statistics in
-// double). Plain C++: pointers are device pointers of `dtype` (f32 or f64), so
+// Batch norm and row-wise L2 normalisation on the GPU, mirroring cpu/norm.h argument
+// for argument (same formulas, same statistics in double). Plain C++: pointers are device pointers of `dtype` (f32 or f64), so
 // CPU-only op files can call these; cuda/no_cuda.cpp stubs them without CUDA.
 //
 // Dimensions: N batch, C channels, S spatial positions (1 for (N,C)), D features.
 #pragma once
 #include <cstdint>
 
-#include "tensor/dtype.h"
+#include "base/dtype.h"
 
 namespace nanossl::cuda {
 

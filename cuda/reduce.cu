@@ -9,10 +9,9 @@
 // of kRowChunk elements. Columns (inner > 1): blocks of 32 columns x 8 row-lanes,
 // each covering kColumnRows rows.
 #include <algorithm>
-#include <stdexcept>
-#include <string>
 
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/reduce.h"
 #include "cuda/runtime.h"
 #include "cuda/stream.h"
@@ -27,11 +26,6 @@ constexpr std::int64_t kRowChunk = kBlockSize * 16;  // elements per block on lo
 constexpr int kColumnLanes = 8;                      // threadIdx.y of the column kernel
 constexpr std::int64_t kColumnRows = kColumnLanes * 16;  // rows per block, per column
 constexpr std::int64_t kMaxGridYZ = 65535;
-
-[[noreturn]] void unsupported(const char* what, DType dtype) {
-  throw std::invalid_argument(std::string("[cuda ") + what + "] expects f32 or f64, got " +
-                              dtype_name(dtype));
-}
 
 __device__ inline std::int64_t min_i64(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
 
@@ -195,8 +189,7 @@ void reduce_typed(std::int64_t outer, std::int64_t n, std::int64_t inner, const 
 template <class T>
 __global__ void argmax_kernel(std::int64_t outer, std::int64_t n, std::int64_t inner, const T* x,
                               std::int64_t* out) {
-  for (std::int64_t oi = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       oi < outer * inner; oi += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t oi : grid_stride(outer * inner)) {
     const std::int64_t o = oi / inner, i = oi % inner;
     const T* column = x + o * n * inner + i;
     T best = column[0];
@@ -224,29 +217,24 @@ void argmax_typed(std::int64_t outer, std::int64_t n, std::int64_t inner, const 
 
 void sum_dim(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner, const void* x,
              void* out) {
-  switch (dtype) {
-    case DType::f32: return reduce_typed<SumOp<float>, float>(outer, n, inner, x, out);
-    case DType::f64: return reduce_typed<SumOp<double>, double>(outer, n, inner, x, out);
-    default: unsupported("sum_dim", dtype);
-  }
+  dispatch_float("sum_dim", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    reduce_typed<SumOp<T>, T>(outer, n, inner, x, out);
+  });
 }
 
 void max_dim(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner, const void* x,
              void* out) {
-  switch (dtype) {
-    case DType::f32: return reduce_typed<MaxOp<float>, float>(outer, n, inner, x, out);
-    case DType::f64: return reduce_typed<MaxOp<double>, double>(outer, n, inner, x, out);
-    default: unsupported("max_dim", dtype);
-  }
+  dispatch_float("max_dim", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    reduce_typed<MaxOp<T>, T>(outer, n, inner, x, out);
+  });
 }
 
 void argmax_dim(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner,
                 const void* x, void* out) {
-  switch (dtype) {
-    case DType::f32: return argmax_typed<float>(outer, n, inner, x, out);
-    case DType::f64: return argmax_typed<double>(outer, n, inner, x, out);
-    default: unsupported("argmax_dim", dtype);
-  }
+  dispatch_float("argmax_dim", dtype,
+                 [&](auto zero) { argmax_typed<decltype(zero)>(outer, n, inner, x, out); });
 }
 
 }  // namespace nanossl::cuda

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/shape.h"
 #include "cuda/stream.h"
 
@@ -19,8 +20,7 @@ struct PermutePlan {
 // Mirrors cpu::permute_copy: one thread per output element (grid-stride).
 template <class T>
 __global__ void permute_kernel(const T* in, T* out, PermutePlan plan, long long numel) {
-  for (long long linear = blockIdx.x * 1LL * blockDim.x + threadIdx.x; linear < numel;
-       linear += 1LL * gridDim.x * blockDim.x) {
+  for (long long linear : grid_stride(numel)) {
     long long rest = linear, source = 0;
     for (int k = plan.ndim - 1; k >= 0; --k) {
       source += (rest % plan.out_shape[k]) * plan.in_strides[k];
@@ -34,7 +34,7 @@ __global__ void permute_kernel(const T* in, T* out, PermutePlan plan, long long 
 template <class T>
 __global__ void gather_kernel(const T* in, const long long* index, T* out, long long rows_out, long long row_size) {
   const long long total = rows_out * row_size;
-  for (long long i = blockIdx.x * 1LL * blockDim.x + threadIdx.x; i < total; i += 1LL * gridDim.x * blockDim.x) {
+  for (long long i : grid_stride(total)) {
     const long long r = i / row_size, c = i % row_size;
     out[i] = in[index[r] * row_size + c];
   }
@@ -44,7 +44,7 @@ __global__ void gather_kernel(const T* in, const long long* index, T* out, long 
 template <class T>
 __global__ void scatter_add_kernel(const T* in, const long long* index, T* out, long long rows_in, long long row_size) {
   const long long total = rows_in * row_size;
-  for (long long i = blockIdx.x * 1LL * blockDim.x + threadIdx.x; i < total; i += 1LL * gridDim.x * blockDim.x) {
+  for (long long i : grid_stride(total)) {
     const long long r = i / row_size, c = i % row_size;
     atomicAdd(out + index[r] * row_size + c, in[i]);
   }
@@ -94,12 +94,11 @@ void scatter_add_rows(DType dtype, const void* in, const std::int64_t* index, vo
   if (rows_in * row_size == 0) return;
   const auto* idx = reinterpret_cast<const long long*>(index);
   const unsigned grid = grid_for(rows_in * row_size);
-  if (dtype == DType::f32) {
-    scatter_add_kernel<float><<<grid, kBlockSize, 0, stream()>>>(static_cast<const float*>(in), idx, static_cast<float*>(out), rows_in, row_size);
-  } else {
-    scatter_add_kernel<double><<<grid, kBlockSize, 0, stream()>>>(static_cast<const double*>(in), idx, static_cast<double*>(out), rows_in, row_size);
-  }
-  CUDA_CHECK_LAUNCH();
+  dispatch_float("scatter_add_rows", dtype, [&](auto zero) {
+    using T = decltype(zero);
+    scatter_add_kernel<T><<<grid, kBlockSize, 0, stream()>>>(static_cast<const T*>(in), idx, static_cast<T*>(out), rows_in, row_size);
+    CUDA_CHECK_LAUNCH();
+  });
 }
 
 void copy_blocks(const void* src, std::int64_t src_pitch, void* dst, std::int64_t dst_pitch, std::int64_t width,

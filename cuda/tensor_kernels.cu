@@ -2,43 +2,22 @@
 // dtype conversion and the Philox random fills. Each is a grid-stride loop over n
 // contiguous elements on the one stream; the CPU versions in tensor/ are the
 // reference. Random fills compute element i exactly as the CPU does, with
-// philox_uniform_at / philox_normal_at (tensor/philox.h) on stream 0.
+// philox_uniform_at / philox_normal_at (base/philox.h) on stream 0.
 #include <cstdint>
-#include <stdexcept>
-#include <string>
-#include <type_traits>
 
+#include "base/philox.h"
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/runtime.h"
 #include "cuda/stream.h"
-#include "tensor/philox.h"
 
 namespace nanossl::cuda {
 namespace {
 
-// Calls f(T{}) with the C++ type of `dtype`.
-template <class F>
-void dispatch_dtype(const char* op, DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: f(float{}); return;
-    case DType::f64: f(double{}); return;
-    case DType::i64: f(std::int64_t{}); return;
-    case DType::u8: f(std::uint8_t{}); return;
-  }
-  throw std::invalid_argument(std::string("[") + op + "] unknown dtype");
-}
-
-__device__ inline std::int64_t first_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline std::int64_t grid_stride() {
-  return static_cast<std::int64_t>(blockDim.x) * gridDim.x;
-}
-
 // data[i] = value
 template <class T>
 __global__ void fill_kernel(T* data, std::int64_t n, T value) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) data[i] = value;
+  for (std::int64_t i : grid_stride(n)) data[i] = value;
 }
 
 // alpha * x + y rounded after the product and after the sum, never fused into
@@ -57,7 +36,7 @@ __device__ inline T multiply_add_unfused(T alpha, T x, T y) {
 // y[i] += alpha * x[i], with alpha cast to T as cpu::axpy is called.
 template <class T>
 __global__ void axpy_kernel(std::int64_t n, T alpha, const T* x, T* y) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(n)) {
     y[i] = multiply_add_unfused(alpha, x[i], y[i]);
   }
 }
@@ -65,19 +44,19 @@ __global__ void axpy_kernel(std::int64_t n, T alpha, const T* x, T* y) {
 // data[i] *= factor, with factor cast to T as cpu::scale is called.
 template <class T>
 __global__ void scale_kernel(T* data, std::int64_t n, T factor) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) data[i] *= factor;
+  for (std::int64_t i : grid_stride(n)) data[i] *= factor;
 }
 
 // dst[i] = static_cast<D>(src[i])
 template <class S, class D>
 __global__ void convert_kernel(const S* src, D* dst, std::int64_t n) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) dst[i] = static_cast<D>(src[i]);
+  for (std::int64_t i : grid_stride(n)) dst[i] = static_cast<D>(src[i]);
 }
 
 // data[i] = philox_uniform_at(seed, 0, offset, i), the CPU's formula.
 template <class T>
 __global__ void uniform_kernel(T* data, std::int64_t n, std::uint64_t seed, std::uint64_t offset) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(n)) {
     data[i] = static_cast<T>(philox_uniform_at(seed, 0, offset, static_cast<std::uint64_t>(i)));
   }
 }
@@ -85,14 +64,8 @@ __global__ void uniform_kernel(T* data, std::int64_t n, std::uint64_t seed, std:
 // data[i] = philox_normal_at(seed, 0, offset, i), the CPU's formula.
 template <class T>
 __global__ void normal_kernel(T* data, std::int64_t n, std::uint64_t seed, std::uint64_t offset) {
-  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+  for (std::int64_t i : grid_stride(n)) {
     data[i] = static_cast<T>(philox_normal_at(seed, 0, offset, static_cast<std::uint64_t>(i)));
-  }
-}
-
-void require_floating(const char* op, DType dtype) {
-  if (!is_floating(dtype)) {
-    throw std::invalid_argument(std::string("[") + op + "] expects f32 or f64, got " + dtype_name(dtype));
   }
 }
 
@@ -100,7 +73,7 @@ void require_floating(const char* op, DType dtype) {
 
 void fill(DType dtype, void* data, std::int64_t n, double value) {
   if (n <= 0) return;
-  dispatch_dtype("cuda fill", dtype, [&](auto tag) {
+  dispatch_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     fill_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, static_cast<T>(value));
     CUDA_CHECK_LAUNCH();
@@ -109,7 +82,7 @@ void fill(DType dtype, void* data, std::int64_t n, double value) {
 
 void axpy(DType dtype, std::int64_t n, double alpha, const void* x, void* y) {
   if (n <= 0) return;
-  dispatch_dtype("cuda axpy", dtype, [&](auto tag) {
+  dispatch_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     axpy_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(n, static_cast<T>(alpha),
                                                             static_cast<const T*>(x), static_cast<T*>(y));
@@ -119,7 +92,7 @@ void axpy(DType dtype, std::int64_t n, double alpha, const void* x, void* y) {
 
 void scale(DType dtype, void* data, std::int64_t n, double factor) {
   if (n <= 0) return;
-  dispatch_dtype("cuda scale", dtype, [&](auto tag) {
+  dispatch_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
     scale_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, static_cast<T>(factor));
     CUDA_CHECK_LAUNCH();
@@ -132,9 +105,9 @@ void convert(DType src_dtype, const void* src, DType dst_dtype, void* dst, std::
     copy_device_to_device(dst, src, static_cast<std::size_t>(n) * dtype_size(src_dtype));
     return;
   }
-  dispatch_dtype("cuda convert", src_dtype, [&](auto src_tag) {
+  dispatch_dtype(src_dtype, [&](auto src_tag) {
     using S = decltype(src_tag);
-    dispatch_dtype("cuda convert", dst_dtype, [&](auto dst_tag) {
+    dispatch_dtype(dst_dtype, [&](auto dst_tag) {
       using D = decltype(dst_tag);
       convert_kernel<S, D><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<const S*>(src),
                                                                      static_cast<D*>(dst), n);
@@ -144,26 +117,20 @@ void convert(DType src_dtype, const void* src, DType dst_dtype, void* dst, std::
 }
 
 void fill_uniform(DType dtype, void* data, std::int64_t n, std::uint64_t seed, std::uint64_t offset) {
-  require_floating("rand", dtype);
-  if (n <= 0) return;
-  dispatch_dtype("rand", dtype, [&](auto tag) {
+  dispatch_float("rand", dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      uniform_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, seed, offset);
-      CUDA_CHECK_LAUNCH();
-    }
+    if (n <= 0) return;
+    uniform_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, seed, offset);
+    CUDA_CHECK_LAUNCH();
   });
 }
 
 void fill_normal(DType dtype, void* data, std::int64_t n, std::uint64_t seed, std::uint64_t offset) {
-  require_floating("randn", dtype);
-  if (n <= 0) return;
-  dispatch_dtype("randn", dtype, [&](auto tag) {
+  dispatch_float("randn", dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      normal_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, seed, offset);
-      CUDA_CHECK_LAUNCH();
-    }
+    if (n <= 0) return;
+    normal_kernel<T><<<grid_for(n), kBlockSize, 0, stream()>>>(static_cast<T*>(data), n, seed, offset);
+    CUDA_CHECK_LAUNCH();
   });
 }
 

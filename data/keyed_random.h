@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "tensor/philox.h"
+#include "base/philox.h"
 
 namespace nanossl::data {
 

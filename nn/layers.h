@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "autograd/ops/conv.h"
+#include "autograd/ops/pooling.h"
 #include "nn/module.h"
 
 namespace nanossl::nn {

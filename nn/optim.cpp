@@ -8,18 +8,15 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "base/error.h"
 
 namespace nanossl::nn {
 
 namespace {
 
-[[noreturn]] void fail(const char* op, const std::string& message) {
-  throw std::invalid_argument(std::string("[") + op + "] " + message);
-}
-
 void check_non_negative(const char* op, const char* what, double value) {
   if (!std::isfinite(value) || value < 0.0) {
-    fail(op, std::string(what) + " must be finite and >= 0, got " + std::to_string(value));
+    op_error(op, std::string(what) + " must be finite and >= 0, got " + std::to_string(value));
   }
 }
 
@@ -31,11 +28,11 @@ std::vector<OptimizerParam> optimizer_params(const NamedTensors& named, bool exc
   std::vector<OptimizerParam> out;
   std::set<std::string> seen;
   for (const auto& [name, tensor] : named) {
-    if (!tensor.defined()) fail("optimizer_params", "parameter '" + name + "' is undefined");
+    if (!tensor.defined()) op_error("optimizer_params", "parameter '" + name + "' is undefined");
     if (!is_floating(tensor.dtype())) {
-      fail("optimizer_params", "parameter '" + name + "' is " + tensor.describe() + ", not floating point");
+      op_error("optimizer_params", "parameter '" + name + "' is " + tensor.describe() + ", not floating point");
     }
-    if (!seen.insert(name).second) fail("optimizer_params", "parameter name '" + name + "' appears twice");
+    if (!seen.insert(name).second) op_error("optimizer_params", "parameter name '" + name + "' appears twice");
     const bool excluded = exclude_bn_and_bias && tensor.ndim() == 1;
     out.push_back({name, tensor, !excluded, !excluded});
   }
@@ -48,9 +45,9 @@ Optimizer::Optimizer(const char* op, std::vector<OptimizerParam> params, double 
     : op_(op), params_(std::move(params)), buffers_(params_.size()), lr_(0.0) {
   std::set<std::string> seen;
   for (const OptimizerParam& p : params_) {
-    if (!p.tensor.defined()) fail(op_, "parameter '" + p.name + "' is undefined");
-    if (!is_floating(p.tensor.dtype())) fail(op_, "parameter '" + p.name + "' is " + p.tensor.describe() + ", not floating point");
-    if (!seen.insert(p.name).second) fail(op_, "parameter name '" + p.name + "' appears twice");
+    if (!p.tensor.defined()) op_error(op_, "parameter '" + p.name + "' is undefined");
+    if (!is_floating(p.tensor.dtype())) op_error(op_, "parameter '" + p.name + "' is " + p.tensor.describe() + ", not floating point");
+    if (!seen.insert(p.name).second) op_error(op_, "parameter name '" + p.name + "' appears twice");
   }
   set_lr(lr);
 }
@@ -118,7 +115,7 @@ void Optimizer::load_buffers(const std::map<std::string, Tensor>& state) {
     if (!mis_shaped.empty()) message += " mis-shaped" + mis_shaped + ";";
     if (!unexpected.empty()) message += " unexpected" + unexpected + ";";
     message.pop_back();
-    fail(op_, message);
+    op_error(op_, message);
   }
   // Checked everything first, so a failed load changes nothing.
   for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -142,7 +139,7 @@ Sgd::Sgd(std::vector<OptimizerParam> params, SgdOptions options)
   check_non_negative(op_, "weight_decay", options.weight_decay);
   check_non_negative(op_, "dampening", options.dampening);
   if (options.nesterov && (options.momentum <= 0.0 || options.dampening != 0.0)) {
-    fail(op_, "Nesterov momentum needs momentum > 0 and zero dampening");
+    op_error(op_, "Nesterov momentum needs momentum > 0 and zero dampening");
   }
 }
 
@@ -177,7 +174,7 @@ NamedTensors Sgd::state() const {
 
 void Sgd::load_state(const std::map<std::string, Tensor>& state) {
   if (options_.momentum == 0.0) {
-    if (!state.empty()) fail(op_, "cannot load optimizer state: SGD without momentum has none, got " +
+    if (!state.empty()) op_error(op_, "cannot load optimizer state: SGD without momentum has none, got " +
                                       std::to_string(state.size()) + " entries (first: " + state.begin()->first + ")");
     return;
   }
@@ -191,7 +188,7 @@ Lars::Lars(std::vector<OptimizerParam> params, LarsOptions options)
   check_non_negative(op_, "momentum", options.momentum);
   check_non_negative(op_, "weight_decay", options.weight_decay);
   if (!std::isfinite(options.eta) || options.eta <= 0.0) {
-    fail(op_, "eta must be finite and > 0, got " + std::to_string(options.eta));
+    op_error(op_, "eta must be finite and > 0, got " + std::to_string(options.eta));
   }
 }
 

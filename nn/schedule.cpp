@@ -4,32 +4,25 @@
 
 #include <cmath>
 #include <numbers>
-#include <stdexcept>
+
+#include "base/error.h"
 
 namespace nanossl::nn {
 
-namespace {
-
-[[noreturn]] void fail(const char* op, const std::string& message) {
-  throw std::invalid_argument(std::string("[") + op + "] " + message);
-}
-
-}  // namespace
-
 void WarmupCosine::validate() const {
-  if (!std::isfinite(base_lr) || base_lr < 0.0) fail("warmup_cosine", "base_lr must be finite and >= 0, got " + std::to_string(base_lr));
-  if (!std::isfinite(final_lr) || final_lr < 0.0) fail("warmup_cosine", "final_lr must be finite and >= 0, got " + std::to_string(final_lr));
-  if (warmup_steps < 0) fail("warmup_cosine", "warmup_steps must be >= 0, got " + std::to_string(warmup_steps));
-  if (total_steps < 1) fail("warmup_cosine", "total_steps must be >= 1, got " + std::to_string(total_steps));
+  if (!std::isfinite(base_lr) || base_lr < 0.0) op_error("warmup_cosine", "base_lr must be finite and >= 0, got " + std::to_string(base_lr));
+  if (!std::isfinite(final_lr) || final_lr < 0.0) op_error("warmup_cosine", "final_lr must be finite and >= 0, got " + std::to_string(final_lr));
+  if (warmup_steps < 0) op_error("warmup_cosine", "warmup_steps must be >= 0, got " + std::to_string(warmup_steps));
+  if (total_steps < 1) op_error("warmup_cosine", "total_steps must be >= 1, got " + std::to_string(total_steps));
   if (warmup_steps > total_steps) {
-    fail("warmup_cosine", "warmup_steps (" + std::to_string(warmup_steps) + ") exceeds total_steps (" +
+    op_error("warmup_cosine", "warmup_steps (" + std::to_string(warmup_steps) + ") exceeds total_steps (" +
                               std::to_string(total_steps) + ")");
   }
 }
 
 double WarmupCosine::at(std::int64_t step) const {
   validate();
-  if (step < 0) fail("warmup_cosine", "step must be >= 0, got " + std::to_string(step));
+  if (step < 0) op_error("warmup_cosine", "step must be >= 0, got " + std::to_string(step));
   if (step < warmup_steps) {
     return base_lr * static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
   }
@@ -39,21 +32,21 @@ double WarmupCosine::at(std::int64_t step) const {
 }
 
 double scale_lr(double base, std::int64_t batch_size, LrScaling scaling) {
-  if (batch_size < 1) fail("scale_lr", "batch size must be >= 1, got " + std::to_string(batch_size));
+  if (batch_size < 1) op_error("scale_lr", "batch size must be >= 1, got " + std::to_string(batch_size));
   const double batch = static_cast<double>(batch_size);
   switch (scaling) {
     case LrScaling::none: return base;
     case LrScaling::linear: return base * batch / 256.0;
     case LrScaling::sqrt: return base * std::sqrt(batch);
   }
-  fail("scale_lr", "unknown scaling rule");
+  op_error("scale_lr", "unknown scaling rule");
 }
 
 LrScaling parse_lr_scaling(const std::string& text) {
   if (text == "none") return LrScaling::none;
   if (text == "linear") return LrScaling::linear;
   if (text == "sqrt") return LrScaling::sqrt;
-  fail("lr_scaling", "unknown learning-rate scaling '" + text + "' (choose none, linear or sqrt)");
+  op_error("lr_scaling", "unknown learning-rate scaling '" + text + "' (choose none, linear or sqrt)");
 }
 
 std::string to_string(LrScaling scaling) {
@@ -62,7 +55,7 @@ std::string to_string(LrScaling scaling) {
     case LrScaling::linear: return "linear";
     case LrScaling::sqrt: return "sqrt";
   }
-  fail("lr_scaling", "unknown scaling rule");
+  op_error("lr_scaling", "unknown scaling rule");
 }
 
 }  // namespace nanossl::nn

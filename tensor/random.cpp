@@ -5,8 +5,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "base/philox.h"
 #include "cuda/runtime.h"
-#include "tensor/philox.h"
 #include "tensor/tensor.h"
 
 namespace nanossl {

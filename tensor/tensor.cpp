@@ -4,7 +4,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "autograd/node.h"
 #include "cuda/runtime.h"
 
 namespace nanossl {

@@ -11,13 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
+#include "base/shape.h"
 #include "tensor/device.h"
-#include "tensor/dtype.h"
-#include "tensor/shape.h"
 #include "tensor/storage.h"
 
 namespace nanossl {
 
+// The graph node that produced a tensor. tensor/ only stores, copies and null-tests
+// the pointer, so a declaration is enough: autograd/node.h defines it, and the
+// shared_ptr made there carries its deleter. tensor/ includes nothing of autograd/.
 namespace autograd { class Node; }
 
 struct TensorImpl {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "base/philox.h"
 #include "cpu/gemm.h"
 #include "cuda/blas.h"
 #include "cuda/runtime.h"
-#include "tensor/philox.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 #include "tests/test_util.h"

@@ -10,6 +10,7 @@
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops/conv.h"
+#include "autograd/ops/pooling.h"
 #include "test_util.h"
 
 using namespace nanossl;

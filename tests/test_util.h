@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "base/philox.h"
 #include "cuda/runtime.h"
-#include "tensor/philox.h"
 #include "tensor/tensor.h"
 
 #define NANOSSL_REQUIRE_CUDA()                                        \

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
-#include "tensor/philox.h"
+#include "base/philox.h"
 
 namespace nanossl::testing {
 

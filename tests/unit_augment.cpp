@@ -9,10 +9,10 @@
 #include <stdexcept>
 #include <vector>
 
+#include "base/philox.h"
 #include "data/augment.h"
 #include "data/image.h"
 #include "data/keyed_random.h"
-#include "tensor/philox.h"
 
 using namespace nanossl;
 using namespace nanossl::data;

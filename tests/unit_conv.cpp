@@ -11,6 +11,7 @@
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops/conv.h"
+#include "autograd/ops/pooling.h"
 #include "test_util.h"
 
 #include <omp.h>

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "data/pool.h"
+#include "data/domain_pool.h"
 #include "data/subset.h"
 #include "toy_dataset.h"
 

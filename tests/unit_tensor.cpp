@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "autograd/ops/shape.h"
+#include "base/philox.h"
 #include "cpu/allocator.h"
-#include "tensor/philox.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 #include "test_util.h"

@@ -27,4 +27,10 @@ void check_same(const char* op, std::initializer_list<const Tensor*> tensors) {
   }
 }
 
+void check_4d(const char* op, const Tensor& t, const char* what, const char* layout) {
+  if (t.ndim() != 4) {
+    op_error(op, std::string("expects a 4-D ") + what + " " + layout + ", got " + shape_str(t.shape()));
+  }
+}
+
 }  // namespace nanossl

@@ -1,23 +1,26 @@
-// Shared checks and type dispatch used by every op file in autograd/ops/.
+// Shared checks used by every op file in autograd/ops/ (the f32/f64 dispatch,
+// dispatch_float, is in base/dtype.h).
 #pragma once
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "base/error.h"
 #include "tensor/tensor.h"
 
 namespace nanossl {
-
-// Builds "[op] message" exceptions, the one error format of the library.
-[[noreturn]] inline void op_error(const char* op, const std::string& message) {
-  throw std::invalid_argument(std::string("[") + op + "] " + message);
-}
 
 // Throws unless `t` is defined and a floating tensor (f32/f64).
 void check_float(const char* op, const Tensor& t, const char* what = "input");
 // Throws unless all defined tensors share device and dtype with the first.
 void check_same(const char* op, std::initializer_list<const Tensor*> tensors);
+// Throws unless `t` has 4 dimensions; `layout` names them in the message, "(N,C,H,W)".
+void check_4d(const char* op, const Tensor& t, const char* what, const char* layout);
+// "3x5": a spatial size (height x width) in messages of the conv and pooling ops.
+inline std::string hw_str(std::int64_t h, std::int64_t w) {
+  return std::to_string(h) + "x" + std::to_string(w);
+}
 
 // Raw pointers of optional tensors (bias, affine parameters): nullptr when undefined.
 template <class T>
@@ -25,15 +28,5 @@ T* data_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 inline void* data_ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
-
-// Calls f(float{}) or f(double{}) by dtype, so one templated lambda covers both.
-template <class F>
-decltype(auto) dispatch_float(const char* op, DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::f32: return f(float{});
-    case DType::f64: return f(double{});
-    default: op_error(op, std::string("expects f32 or f64, got ") + dtype_name(dtype));
-  }
-}
 
 }  // namespace nanossl

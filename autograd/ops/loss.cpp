@@ -1,5 +1,5 @@
 // log_softmax and cross_entropy: shape and label checks, dispatch to the CPU
-// kernels (cpu/softmax.h) or the CUDA kernels (cuda/loss.h), and the graph nodes
+// kernels (cpu/loss.h) or the CUDA kernels (cuda/loss.h), and the graph nodes
 // whose backward calls the dedicated backward kernels.
 #include "autograd/ops/loss.h"
 
@@ -9,7 +9,7 @@
 
 #include "autograd/node.h"
 #include "autograd/ops/dispatch.h"
-#include "cpu/softmax.h"
+#include "cpu/loss.h"
 #include "cuda/loss.h"
 
 namespace nanossl {

@@ -1,6 +1,6 @@
-// batch_norm and l2_normalize: shape checks, dispatch to the CPU kernels
-// (cpu/batch_norm.h, cpu/l2_normalize.h) or the CUDA kernels (cuda/norm.h), and the
-// graph nodes whose backward calls the dedicated backward kernels.
+// batch_norm and l2_normalize: shape checks, dispatch to the CPU kernels (cpu/norm.h)
+// or the CUDA kernels (cuda/norm.h), and the graph nodes whose backward calls the
+// dedicated backward kernels.
 #include "autograd/ops/norm.h"
 
 #include <memory>
@@ -8,8 +8,7 @@
 
 #include "autograd/node.h"
 #include "autograd/ops/dispatch.h"
-#include "cpu/batch_norm.h"
-#include "cpu/l2_normalize.h"
+#include "cpu/norm.h"
 #include "cuda/norm.h"
 
 namespace nanossl {

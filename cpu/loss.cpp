@@ -2,7 +2,7 @@
 // parallel. Every logsumexp subtracts the row maximum first, so logits of 1e4 do
 // not overflow; sums of exponentials accumulate in double.
 // Dimensions: N rows, C classes; element (i, j) lives at [i*C + j].
-#include "cpu/softmax.h"
+#include "cpu/loss.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,11 +1,17 @@
-// Batch normalisation on the CPU: one channel per loop iteration, channels in
-// parallel. Statistics and gradient sums accumulate in double with two passes and
-// are saved in double, so a channel with a large mean and a small spread keeps its
-// variance; normalisation arithmetic is done in double, rounded once to T.
+// Normalisation on the CPU: batch norm and row-wise L2 normalisation.
+//
+// Batch norm: one channel per loop iteration, channels in parallel. Statistics and
+// gradient sums accumulate in double with two passes and are saved in double, so a
+// channel with a large mean and a small spread keeps its variance; normalisation
+// arithmetic is done in double, rounded once to T.
 // Dimensions: N batch, C channels, S spatial positions, M = N*S values per channel;
 // element (n, c, s) of x lives at x[(n*C + c)*S + s].
-#include "cpu/batch_norm.h"
+//
+// L2 normalisation: one row per loop iteration, rows in parallel; norms and dot
+// products accumulate in double. N rows, D features; element (i, k) at [i*D + k].
+#include "cpu/norm.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nanossl::cpu {
@@ -157,5 +163,58 @@ template void batch_norm_backward<float>(const float*, const float*, const float
 template void batch_norm_backward<double>(const double*, const double*, const double*,
                                           const double*, const double*, double*, double*, double*,
                                           std::int64_t, std::int64_t, std::int64_t, bool);
+
+// ---- L2 normalisation ----
+
+namespace {
+
+constexpr std::int64_t kRowsParallelThreshold = 1 << 14;  // elements
+
+template <class T>
+double row_norm(const T* row, std::int64_t D) {
+  double squares = 0.0;
+  for (std::int64_t k = 0; k < D; ++k) squares += static_cast<double>(row[k]) * row[k];
+  return std::sqrt(squares);
+}
+
+}  // namespace
+
+template <class T>
+void l2_normalize_forward(const T* x, T* y, std::int64_t N, std::int64_t D, double eps) {
+#pragma omp parallel for schedule(static) if (N * D >= kRowsParallelThreshold)
+  for (std::int64_t i = 0; i < N; ++i) {
+    const double inv = 1.0 / std::max(row_norm(x + i * D, D), eps);
+    for (std::int64_t k = 0; k < D; ++k) y[i * D + k] = static_cast<T>(x[i * D + k] * inv);
+  }
+}
+
+template <class T>
+void l2_normalize_backward(const T* grad_y, const T* x, T* dx, std::int64_t N, std::int64_t D,
+                           double eps) {
+#pragma omp parallel for schedule(static) if (N * D >= kRowsParallelThreshold)
+  for (std::int64_t i = 0; i < N; ++i) {
+    const T* xr = x + i * D;
+    const T* gr = grad_y + i * D;
+    const double norm = row_norm(xr, D);
+    if (norm <= eps) {
+      for (std::int64_t k = 0; k < D; ++k) dx[i * D + k] = static_cast<T>(gr[k] / eps);
+      continue;
+    }
+    const double inv = 1.0 / norm;
+    double dot = 0.0;  // <grad_y, y>
+    for (std::int64_t k = 0; k < D; ++k) dot += static_cast<double>(gr[k]) * (xr[k] * inv);
+    for (std::int64_t k = 0; k < D; ++k) {
+      dx[i * D + k] = static_cast<T>((gr[k] - xr[k] * inv * dot) * inv);
+    }
+  }
+}
+
+template void l2_normalize_forward<float>(const float*, float*, std::int64_t, std::int64_t, double);
+template void l2_normalize_forward<double>(const double*, double*, std::int64_t, std::int64_t,
+                                           double);
+template void l2_normalize_backward<float>(const float*, const float*, float*, std::int64_t,
+                                           std::int64_t, double);
+template void l2_normalize_backward<double>(const double*, const double*, double*, std::int64_t,
+                                            std::int64_t, double);
 
 }  // namespace nanossl::cpu

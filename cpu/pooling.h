@@ -1,6 +1,6 @@
 // 2-D pooling on raw NCHW pointers: max pooling (saving the argmax for the backward),
 // average pooling with padding counted as zeros, and global average pooling. These
-// are the reference for cuda/pool.cu.
+// are the reference for cuda/pooling.cu.
 //
 // Dimensions: N batch, C channels, H W input size, P Q output size.
 //   x, dx (N,C,H,W); out, dout, indices (N,C,P,Q)
@@ -20,6 +20,13 @@ struct Pool2dGeometry {
   std::int64_t plane_in() const { return H * W; }
   std::int64_t plane_out() const { return P * Q; }
 };
+
+// Output extent along one axis; may be < 1 when the window exceeds the padded input.
+inline std::int64_t pool2d_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride,
+                                       std::int64_t padding) {
+  const std::int64_t room = in + 2 * padding - kernel;
+  return room < 0 ? 0 : room / stride + 1;
+}
 
 }  // namespace nanossl
 

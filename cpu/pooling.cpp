@@ -2,7 +2,7 @@
 // never race (a plane's windows only touch that plane).
 //
 // Dimensions: N batch, C channels, H W input size, P Q output size.
-#include "cpu/pool.h"
+#include "cpu/pooling.h"
 
 #include <algorithm>
 #include <cmath>

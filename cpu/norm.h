@@ -1,12 +1,15 @@
-// Batch normalisation kernels on raw pointers: per-channel statistics over the
-// batch (and spatial positions), the training and eval forwards, and the backward.
-// These are the reference for cuda/norm.cu.
+// Normalisation kernels on raw pointers, the reference for cuda/norm.cu:
+// batch norm (per-channel statistics over the batch and spatial positions, the
+// training and eval forwards, the backward) and row-wise L2 normalisation,
+// y = x / max(||x||, eps), used by SimCLR's NT-Xent on embeddings.
 //
-// Dimensions: N batch, C channels, S spatial positions per channel (H*W for
-// (N,C,H,W) inputs, 1 for (N,C)), M = N*S values per channel.
+// Batch norm dimensions: N batch, C channels, S spatial positions per channel (H*W
+// for (N,C,H,W) inputs, 1 for (N,C)), M = N*S values per channel.
 // x, y, grad_y, dx: (N,C,S) contiguous; weight, bias, running_*: (C) of T;
 // save_mean, save_invstd: (C) in double whatever T is, so the backward of a float
 // channel with a large mean normalises with the exact statistics of its forward.
+//
+// L2 dimensions: N rows, D features. x, y, grad_y, dx: (N,D) contiguous.
 #pragma once
 #include <cstdint>
 
@@ -42,5 +45,17 @@ template <class T>
 void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const double* save_mean,
                          const double* save_invstd, T* dx, T* dweight, T* dbias, std::int64_t N,
                          std::int64_t C, std::int64_t S, bool training);
+
+// ---- L2 normalisation ----
+
+// y[i,:] = x[i,:] / max(||x[i,:]||, eps).
+template <class T>
+void l2_normalize_forward(const T* x, T* y, std::int64_t N, std::int64_t D, double eps);
+
+// With r = ||x_row||: if r > eps, dx = (grad_y - y * <grad_y, y>) / r, where
+// y = x / r; otherwise the denominator is the constant eps and dx = grad_y / eps.
+template <class T>
+void l2_normalize_backward(const T* grad_y, const T* x, T* dx, std::int64_t N, std::int64_t D,
+                           double eps);
 
 }  // namespace nanossl::cpu

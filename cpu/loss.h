@@ -1,6 +1,6 @@
-// Softmax-family kernels on raw pointers: log_softmax over the last dimension and
-// the fused, numerically stable cross-entropy, forward and backward. These are the
-// reference for cuda/loss.cu.
+// Loss kernels on raw pointers: log_softmax over the last dimension and the fused,
+// numerically stable cross-entropy (softmax folded in), forward and backward. These
+// are the reference for cuda/loss.cu.
 //
 // Dimensions: N rows (samples), C classes. logits, y, grad_y, dx: (N,C) contiguous;
 // labels: (N); stats: (N,2); loss: one element.

@@ -4,8 +4,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "base/error.h"
 
 namespace nanossl {
 
@@ -32,7 +33,19 @@ decltype(auto) dispatch_dtype(DType dtype, F&& f) {
     case DType::i64: return f(std::int64_t{});
     case DType::u8: return f(std::uint8_t{});
   }
-  throw std::invalid_argument("[dtype] unknown dtype");
+  op_error("dtype", "unknown dtype");
+}
+
+// Calls f(float{}) or f(double{}) by dtype, so one templated lambda covers both;
+// throws "[op] expects f32 or f64" otherwise. Every op and kernel entry point
+// with floating-point math dispatches through this, CPU and CUDA alike.
+template <class F>
+decltype(auto) dispatch_float(const char* op, DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32: return f(float{});
+    case DType::f64: return f(double{});
+    default: op_error(op, std::string("expects f32 or f64, got ") + dtype_name(dtype));
+  }
 }
 
 }  // namespace nanossl

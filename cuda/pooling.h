@@ -1,11 +1,11 @@
-// Pooling on the GPU, the same operations as cpu/pool.h (which is their reference).
+// Pooling on the GPU, the same operations as cpu/pooling.h (which is their reference).
 // Plain C++ so op files can include it; pointers are device memory of `dtype` (f32
 // or f64) except indices, which are int64 device memory.
 #pragma once
 #include <cstdint>
 
-#include "cpu/pool.h"
-#include "tensor/dtype.h"
+#include "base/dtype.h"
+#include "cpu/pooling.h"
 
 namespace nanossl::cuda {
 

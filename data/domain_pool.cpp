@@ -1,6 +1,6 @@
 // Pools of domains (fixed subsets of several datasets, concatenated, labelled by
 // domain) and the coarse-label view used to score granularity.
-#include "data/pool.h"
+#include "data/domain_pool.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -24,7 +24,7 @@
 // are GEMM flags, never copies.
 // Pointwise convolutions (1x1, stride 1, no padding) with B = 1 skip im2col and
 // col2im as well: an image's (C, H*W) plane already is its column matrix.
-#include "cpu/conv2d.h"
+#include "cpu/conv.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,34 +1,18 @@
-// Pooling on the GPU; cpu/pool.cpp is the reference. Forwards use one thread per
+// Pooling on the GPU; cpu/pooling.cpp is the reference. Forwards use one thread per
 // output element; backwards use one thread per input pixel that gathers from the
 // windows covering it, so overlapping windows need no atomics and sums are
 // deterministic.
 //
 // Dimensions: N batch, C channels, H W input size, P Q output size.
-#include "cuda/pool.h"
+#include "cuda/pooling.h"
 
-#include <stdexcept>
-#include <string>
 
 #include "cuda/check.h"
+#include "cuda/grid.cuh"
 #include "cuda/stream.h"
 
 namespace nanossl::cuda {
 namespace {
-
-template <class F>
-void dispatch(const char* op, DType dtype, F&& f) {
-  if (dtype == DType::f32) return f(float{});
-  if (dtype == DType::f64) return f(double{});
-  throw std::invalid_argument(std::string("[") + op + "] CUDA kernels expect f32 or f64, got " +
-                              dtype_name(dtype));
-}
-
-__device__ inline std::int64_t thread_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline std::int64_t thread_stride() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-}
 
 // Windows p whose rows [p*stride - padding, p*stride - padding + kernel) contain h:
 // p in [first, last] (empty when first > last).
@@ -49,7 +33,7 @@ template <class T>
 __global__ void max_pool_forward_kernel(const T* x, T* out, std::int64_t* indices,
                                         Pool2dGeometry g) {
   const std::int64_t PQ = g.P * g.Q, total = g.N * g.C * PQ;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t q = i % g.Q, p = (i / g.Q) % g.P, plane = i / PQ;
     const T* in = x + plane * g.H * g.W;
     const std::int64_t h0 = max(p * g.stride - g.padding, std::int64_t{0});
@@ -76,7 +60,7 @@ template <class T>
 __global__ void max_pool_backward_kernel(const T* dout, const std::int64_t* indices, T* dx,
                                          Pool2dGeometry g) {
   const std::int64_t HW = g.H * g.W, PQ = g.P * g.Q, total = g.N * g.C * HW;
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t w = i % g.W, h = (i / g.W) % g.H, plane = i / HW;
     const WindowRange ps = windows_covering(h, g.kernel, g.stride, g.padding, g.P);
     const WindowRange qs = windows_covering(w, g.kernel, g.stride, g.padding, g.Q);
@@ -95,7 +79,7 @@ template <class T>
 __global__ void avg_pool_forward_kernel(const T* x, T* out, Pool2dGeometry g) {
   const std::int64_t PQ = g.P * g.Q, total = g.N * g.C * PQ;
   const T scale = T(1) / static_cast<T>(g.kernel * g.kernel);
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t q = i % g.Q, p = (i / g.Q) % g.P, plane = i / PQ;
     const T* in = x + plane * g.H * g.W;
     const std::int64_t h0 = max(p * g.stride - g.padding, std::int64_t{0});
@@ -113,7 +97,7 @@ template <class T>
 __global__ void avg_pool_backward_kernel(const T* dout, T* dx, Pool2dGeometry g) {
   const std::int64_t HW = g.H * g.W, PQ = g.P * g.Q, total = g.N * g.C * HW;
   const T scale = T(1) / static_cast<T>(g.kernel * g.kernel);
-  for (std::int64_t i = thread_index(); i < total; i += thread_stride()) {
+  for (std::int64_t i : grid_stride(total)) {
     const std::int64_t w = i % g.W, h = (i / g.W) % g.H, plane = i / HW;
     const WindowRange ps = windows_covering(h, g.kernel, g.stride, g.padding, g.P);
     const WindowRange qs = windows_covering(w, g.kernel, g.stride, g.padding, g.Q);
@@ -144,7 +128,7 @@ template <class T>
 __global__ void global_avg_backward_kernel(const T* dout, T* dx, std::int64_t planes,
                                            std::int64_t size) {
   const T scale = T(1) / static_cast<T>(size);
-  for (std::int64_t i = thread_index(); i < planes * size; i += thread_stride())
+  for (std::int64_t i : grid_stride(planes * size))
     dx[i] = dout[i / size] * scale;
 }
 
@@ -153,7 +137,7 @@ __global__ void global_avg_backward_kernel(const T* dout, T* dx, std::int64_t pl
 void max_pool2d_forward(DType dtype, const void* x, void* out, std::int64_t* indices,
                         const Pool2dGeometry& g) {
   if (g.planes() * g.plane_out() == 0) return;
-  dispatch("max_pool2d", dtype, [&](auto zero) {
+  dispatch_float("max_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     max_pool_forward_kernel<T><<<grid_for(g.planes() * g.plane_out()), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(x), static_cast<T*>(out), indices, g);
@@ -164,7 +148,7 @@ void max_pool2d_forward(DType dtype, const void* x, void* out, std::int64_t* ind
 void max_pool2d_backward(DType dtype, const void* dout, const std::int64_t* indices, void* dx,
                          const Pool2dGeometry& g) {
   if (g.planes() * g.plane_in() == 0) return;
-  dispatch("max_pool2d", dtype, [&](auto zero) {
+  dispatch_float("max_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     max_pool_backward_kernel<T><<<grid_for(g.planes() * g.plane_in()), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(dout), indices, static_cast<T*>(dx), g);
@@ -174,7 +158,7 @@ void max_pool2d_backward(DType dtype, const void* dout, const std::int64_t* indi
 
 void avg_pool2d_forward(DType dtype, const void* x, void* out, const Pool2dGeometry& g) {
   if (g.planes() * g.plane_out() == 0) return;
-  dispatch("avg_pool2d", dtype, [&](auto zero) {
+  dispatch_float("avg_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     avg_pool_forward_kernel<T><<<grid_for(g.planes() * g.plane_out()), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(x), static_cast<T*>(out), g);
@@ -184,7 +168,7 @@ void avg_pool2d_forward(DType dtype, const void* x, void* out, const Pool2dGeome
 
 void avg_pool2d_backward(DType dtype, const void* dout, void* dx, const Pool2dGeometry& g) {
   if (g.planes() * g.plane_in() == 0) return;
-  dispatch("avg_pool2d", dtype, [&](auto zero) {
+  dispatch_float("avg_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     avg_pool_backward_kernel<T><<<grid_for(g.planes() * g.plane_in()), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(dout), static_cast<T*>(dx), g);
@@ -195,7 +179,7 @@ void avg_pool2d_backward(DType dtype, const void* dout, void* dx, const Pool2dGe
 void global_avg_pool2d_forward(DType dtype, const void* x, void* out, std::int64_t planes,
                                std::int64_t size) {
   if (planes == 0) return;
-  dispatch("global_avg_pool2d", dtype, [&](auto zero) {
+  dispatch_float("global_avg_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     global_avg_forward_kernel<T><<<static_cast<unsigned>(planes), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(x), static_cast<T*>(out), size);
@@ -206,7 +190,7 @@ void global_avg_pool2d_forward(DType dtype, const void* x, void* out, std::int64
 void global_avg_pool2d_backward(DType dtype, const void* dout, void* dx, std::int64_t planes,
                                 std::int64_t size) {
   if (planes * size == 0) return;
-  dispatch("global_avg_pool2d", dtype, [&](auto zero) {
+  dispatch_float("global_avg_pool2d", dtype, [&](auto zero) {
     using T = decltype(zero);
     global_avg_backward_kernel<T><<<grid_for(planes * size), kBlockSize, 0, stream()>>>(
         static_cast<const T*>(dout), static_cast<T*>(dx), planes, size);
