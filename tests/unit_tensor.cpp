@@ -224,7 +224,7 @@ TEST(Device, CudaTensorWithoutGpuThrowsClearly) {
 
 TEST(Random, TensorDrawsFollowThePerElementFormula) {
   // rand/randn fill four elements per Philox block; each must equal the
-  // element-wise definition in tensor/philox.h (which the GPU kernels use).
+  // element-wise definition in base/philox.h (which the GPU kernels use).
   manual_seed(11);
   const GeneratorState state = generator_state();
   const auto u = Tensor::rand({7}, DType::f64).to_vector<double>();
