@@ -10,11 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define NANOSSL_HOST_DEVICE __host__ __device__
-#else
-#define NANOSSL_HOST_DEVICE
-#endif
+#include "base/host_device.h"
 
 namespace nanossl {
 

@@ -21,11 +21,9 @@ void max_pool2d_forward(const T* x, T* out, std::int64_t* indices, const Pool2dG
     T* o = out + plane * g.plane_out();
     std::int64_t* idx = indices + plane * g.plane_out();
     for (std::int64_t p = 0; p < g.P; ++p) {
-      const std::int64_t h0 = std::max<std::int64_t>(p * g.stride - g.padding, 0);
-      const std::int64_t h1 = std::min(p * g.stride - g.padding + g.kernel, g.H);
+      const auto [h0, h1] = g.rows(p);
       for (std::int64_t q = 0; q < g.Q; ++q) {
-        const std::int64_t w0 = std::max<std::int64_t>(q * g.stride - g.padding, 0);
-        const std::int64_t w1 = std::min(q * g.stride - g.padding + g.kernel, g.W);
+        const auto [w0, w1] = g.cols(q);
         // The window always holds one real input (padding <= kernel/2 is validated).
         std::int64_t best = h0 * g.W + w0;
         T best_value = in[best];
@@ -66,11 +64,9 @@ void avg_pool2d_forward(const T* x, T* out, const Pool2dGeometry& g) {
     const T* in = x + plane * g.plane_in();
     T* o = out + plane * g.plane_out();
     for (std::int64_t p = 0; p < g.P; ++p) {
-      const std::int64_t h0 = std::max<std::int64_t>(p * g.stride - g.padding, 0);
-      const std::int64_t h1 = std::min(p * g.stride - g.padding + g.kernel, g.H);
+      const auto [h0, h1] = g.rows(p);
       for (std::int64_t q = 0; q < g.Q; ++q) {
-        const std::int64_t w0 = std::max<std::int64_t>(q * g.stride - g.padding, 0);
-        const std::int64_t w1 = std::min(q * g.stride - g.padding + g.kernel, g.W);
+        const auto [w0, w1] = g.cols(q);
         T sum = 0;
         for (std::int64_t h = h0; h < h1; ++h)
           for (std::int64_t w = w0; w < w1; ++w) sum += in[h * g.W + w];
@@ -89,11 +85,9 @@ void avg_pool2d_backward(const T* dout, T* dx, const Pool2dGeometry& g) {
     std::fill(d, d + g.plane_in(), T(0));
     const T* go = dout + plane * g.plane_out();
     for (std::int64_t p = 0; p < g.P; ++p) {
-      const std::int64_t h0 = std::max<std::int64_t>(p * g.stride - g.padding, 0);
-      const std::int64_t h1 = std::min(p * g.stride - g.padding + g.kernel, g.H);
+      const auto [h0, h1] = g.rows(p);
       for (std::int64_t q = 0; q < g.Q; ++q) {
-        const std::int64_t w0 = std::max<std::int64_t>(q * g.stride - g.padding, 0);
-        const std::int64_t w1 = std::min(q * g.stride - g.padding + g.kernel, g.W);
+        const auto [w0, w1] = g.cols(q);
         const T share = go[p * g.Q + q] * scale;
         for (std::int64_t h = h0; h < h1; ++h)
           for (std::int64_t w = w0; w < w1; ++w) d[h * g.W + w] += share;

@@ -8,6 +8,8 @@
 #pragma once
 #include <cstdint>
 
+#include "base/host_device.h"
+
 namespace nanossl {
 
 // The sizes of one pooling; shared by the CPU and CUDA kernels.
@@ -19,6 +21,20 @@ struct Pool2dGeometry {
   std::int64_t planes() const { return N * C; }
   std::int64_t plane_in() const { return H * W; }
   std::int64_t plane_out() const { return P * Q; }
+
+  // The input rows [begin, end) under output row p, and the columns under output
+  // column q: the window clipped to the input (padding holds no input).
+  struct Span {
+    std::int64_t begin, end;
+  };
+  NANOSSL_HOST_DEVICE Span rows(std::int64_t p) const { return clipped(p, H); }
+  NANOSSL_HOST_DEVICE Span cols(std::int64_t q) const { return clipped(q, W); }
+
+ private:
+  NANOSSL_HOST_DEVICE Span clipped(std::int64_t out, std::int64_t extent) const {
+    const std::int64_t start = out * stride - padding, stop = start + kernel;
+    return {start < 0 ? 0 : start, stop < extent ? stop : extent};
+  }
 };
 
 // Output extent along one axis; may be < 1 when the window exceeds the padded input.

@@ -36,10 +36,8 @@ __global__ void max_pool_forward_kernel(const T* x, T* out, std::int64_t* indice
   for (std::int64_t i : grid_stride(total)) {
     const std::int64_t q = i % g.Q, p = (i / g.Q) % g.P, plane = i / PQ;
     const T* in = x + plane * g.H * g.W;
-    const std::int64_t h0 = max(p * g.stride - g.padding, std::int64_t{0});
-    const std::int64_t h1 = min(p * g.stride - g.padding + g.kernel, g.H);
-    const std::int64_t w0 = max(q * g.stride - g.padding, std::int64_t{0});
-    const std::int64_t w1 = min(q * g.stride - g.padding + g.kernel, g.W);
+    const auto [h0, h1] = g.rows(p);
+    const auto [w0, w1] = g.cols(q);
     std::int64_t best = h0 * g.W + w0;
     T best_value = in[best];
     for (std::int64_t h = h0; h < h1; ++h) {
@@ -82,10 +80,8 @@ __global__ void avg_pool_forward_kernel(const T* x, T* out, Pool2dGeometry g) {
   for (std::int64_t i : grid_stride(total)) {
     const std::int64_t q = i % g.Q, p = (i / g.Q) % g.P, plane = i / PQ;
     const T* in = x + plane * g.H * g.W;
-    const std::int64_t h0 = max(p * g.stride - g.padding, std::int64_t{0});
-    const std::int64_t h1 = min(p * g.stride - g.padding + g.kernel, g.H);
-    const std::int64_t w0 = max(q * g.stride - g.padding, std::int64_t{0});
-    const std::int64_t w1 = min(q * g.stride - g.padding + g.kernel, g.W);
+    const auto [h0, h1] = g.rows(p);
+    const auto [w0, w1] = g.cols(q);
     T sum = 0;
     for (std::int64_t h = h0; h < h1; ++h)
       for (std::int64_t w = w0; w < w1; ++w) sum += in[h * g.W + w];
