@@ -43,7 +43,8 @@ void expect_parity(const OpCase& c, DType dtype, Tolerance forward_tol, Toleranc
     if (cpu[i].requires_grad()) {
       ASSERT_TRUE(gpu[i].grad().defined()) << "no gradient for input " << i;
       EXPECT_TRUE(gpu[i].grad().device().is_cuda()) << "gradient of input " << i;
-      EXPECT_TRUE(all_close(gpu[i].grad(), cpu[i].grad(), backward_tol.atol, backward_tol.rtol)) << "gradient of input " << i;
+      EXPECT_TRUE(all_close(gpu[i].grad(), cpu[i].grad(), backward_tol.atol, backward_tol.rtol))
+          << "gradient of input " << i;
     } else {
       // Constants must be unchanged alike; state updated in place must agree.
       EXPECT_TRUE(all_close(gpu[i], cpu[i], forward_tol.atol, forward_tol.rtol)) << "input " << i << " after the call";

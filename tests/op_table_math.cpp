@@ -67,8 +67,10 @@ const std::vector<Shape> kUnaryShapes = {{}, {1}, {4}, {7}, {3, 1, 2}, {5, 7}, {
 OpEntry unary_entry(const std::string& name, const std::function<Tensor(const Tensor&)>& op,
                     InputSpec (*make)(const Shape&, double, double), double lo, double hi) {
   OpEntry e{name, Family::elementwise, {}};
-  for (const Shape& s : kUnaryShapes) e.cases.push_back({shape_label(s), {make(s, lo, hi)}, [op](In x) { return op(x[0]); }});
-  e.cases.push_back({"sliced_rows_1_to_4_of_5x7", {make({5, 7}, lo, hi)}, [op](In x) { return op(slice(x[0], 1, 4)); }});
+  for (const Shape& s : kUnaryShapes)
+    e.cases.push_back({shape_label(s), {make(s, lo, hi)}, [op](In x) { return op(x[0]); }});
+  e.cases.push_back(
+      {"sliced_rows_1_to_4_of_5x7", {make({5, 7}, lo, hi)}, [op](In x) { return op(slice(x[0], 1, 4)); }});
   e.cases.push_back({"transposed_7x13", {make({7, 13}, lo, hi)}, [op](In x) { return op(transpose(x[0], 0, 1)); }});
   return e;
 }
@@ -124,7 +126,8 @@ std::string dims_label(const Dims& dims, bool keepdim) {
 std::int64_t reduced_count(const Shape& shape, const Dims& dims) {
   if (dims.empty()) return shape_numel(shape);
   std::int64_t n = 1;
-  for (std::int64_t d : dims) n *= shape[static_cast<std::size_t>(d < 0 ? d + static_cast<std::int64_t>(shape.size()) : d)];
+  for (std::int64_t d : dims)
+    n *= shape[static_cast<std::size_t>(d < 0 ? d + static_cast<std::int64_t>(shape.size()) : d)];
   return n;
 }
 
@@ -171,7 +174,8 @@ std::vector<OpEntry> reductions() {
   add_cases({{{2, 300000}, {1}}}, s, nullptr, &mx);
   // Exact ties share the gradient equally on both devices; a tie is a kink, so
   // finite differences cannot check it.
-  for (const auto& [label, dims] : std::vector<std::pair<std::string, Dims>>{{"ties_2x4_dims_1", {1}}, {"ties_2x4_all", {}}}) {
+  for (const auto& [label, dims] :
+       std::vector<std::pair<std::string, Dims>>{{"ties_2x4_dims_1", {1}}, {"ties_2x4_all", {}}}) {
     OpCase c{label, {exactly({2, 4}, {1, 3, 3, 2, 0, 0, 0, 0})}, [dims](In x) { return max(x[0], dims); }};
     c.forward = {0, 0};
     c.backward = {0, 1e-6};
@@ -187,7 +191,8 @@ std::vector<OpEntry> elementwise_entries() {
   std::vector<OpEntry> entries = {binary_entry("add", add, false, false), binary_entry("sub", sub, false, false),
                                   binary_entry("mul", mul, false, true), binary_entry("div", div, true, false)};
   // The same tensor on both sides: the engine must accumulate both gradients.
-  entries[2].cases.push_back({"same_tensor_both_sides_3x2", {in({3, 2}, 0.5, 2.0)}, [](In x) { return mul(x[0], x[0]); }});
+  entries[2].cases.push_back(
+      {"same_tensor_both_sides_3x2", {in({3, 2}, 0.5, 2.0)}, [](In x) { return mul(x[0], x[0]); }});
   entries[3].cases.push_back({"same_tensor_both_sides_3x2", {in({3, 2}, 0.5, 2.0)},
                               [](In x) { return div(add(x[0], x[0]), x[0]); }});
   const auto any = [](const Shape& s, double lo, double hi) { return in(s, lo, hi); };
@@ -217,7 +222,8 @@ std::vector<OpEntry> linalg_entries() {
       {{1, 64}, {64, 1}},     {{5, 1}, {1, 6}},         {{7, 13}, {13, 33}},
   };
   const auto matmul_fn = [](In x) { return matmul(x[0], x[1]); };
-  for (const auto& [a, b] : pairs) mm.cases.push_back({shape_label(a) + "_at_" + shape_label(b), {in(a, -1, 1), in(b, -1, 1)}, matmul_fn});
+  for (const auto& [a, b] : pairs)
+    mm.cases.push_back({shape_label(a) + "_at_" + shape_label(b), {in(a, -1, 1), in(b, -1, 1)}, matmul_fn});
   mm.cases.push_back({"3x4_at_constant_4x2", {in({3, 4}, -1, 1), constant({4, 2}, -1, 1)}, matmul_fn});
   mm.cases.push_back({"constant_3x4_at_4x2", {constant({3, 4}, -1, 1), in({4, 2}, -1, 1)}, matmul_fn});
   mm.cases.push_back({"transposed_4x3_at_4x5", {in({4, 3}, -1, 1), in({4, 5}, -1, 1)},

@@ -102,7 +102,8 @@ std::vector<OpEntry> pool_entries() {
     avg.cases.push_back({pool_label(c), {in(c.x, -1, 1)}, [k, s, p](In x) { return avg_pool2d(x[0], k, s, p); }});
   }
   OpEntry gap{"global_avg_pool2d", Family::pooling, {}};
-  for (const Shape& s : {Shape{2, 3, 4, 4}, Shape{1, 1, 1, 1}, Shape{3, 2, 5, 3}, Shape{8, 512, 4, 4}, Shape{2, 2, 33, 35}}) {
+  for (const Shape& s :
+       {Shape{2, 3, 4, 4}, Shape{1, 1, 1, 1}, Shape{3, 2, 5, 3}, Shape{8, 512, 4, 4}, Shape{2, 2, 33, 35}}) {
     gap.cases.push_back({shape_label(s), {in(s, -1, 1)}, [](In x) { return global_avg_pool2d(x[0]); }});
   }
   std::vector<OpEntry> entries{mx, avg, gap};

@@ -33,7 +33,9 @@ OpCase copy_case(const std::string& label, std::vector<InputSpec> inputs, OpFn f
 std::vector<OpEntry> shape_entries() {
   OpEntry reshape_e{"reshape", Family::shape, {}};
   for (const Shape& s : {Shape{6}, Shape{2, 3}, Shape{1, 6, 1}}) {
-    reshape_e.cases.push_back(copy_case(shape_label(s) + "_to_3xinferred", {in(s)}, [](In x) { return reshape(x[0], {3, -1}); }));
+    reshape_e.cases.push_back(copy_case(shape_label(s) + "_to_3xinferred", {in(s)}, [](In x) {
+      return reshape(x[0], {3, -1});
+    }));
   }
   reshape_e.cases.push_back(copy_case("7x13_to_13x7", {in({7, 13})}, [](In x) { return reshape(x[0], {13, 7}); }));
   reshape_e.cases.push_back(copy_case("1x1_to_scalar", {in({1, 1})}, [](In x) { return reshape(x[0], {}); }));
@@ -44,12 +46,19 @@ std::vector<OpEntry> shape_entries() {
   flatten_e.cases.push_back(copy_case("2x3x4_from_dim2", {in({2, 3, 4})}, [](In x) { return flatten(x[0], 2); }));
 
   OpEntry permute_e{"permute", Family::shape, {}};
-  permute_e.cases.push_back(copy_case("2x3x1x4_order_2031", {in({2, 3, 1, 4})}, [](In x) { return permute(x[0], {2, 0, 3, 1}); }));
-  permute_e.cases.push_back(copy_case("3x6x5_order_201", {in({3, 6, 5})}, [](In x) { return permute(x[0], {2, 0, 1}); }));
-  permute_e.cases.push_back(copy_case("33x7x13_order_120", {in({33, 7, 13})}, [](In x) { return permute(x[0], {1, 2, 0}); }));
+  permute_e.cases.push_back(copy_case("2x3x1x4_order_2031", {in({2, 3, 1, 4})}, [](In x) {
+    return permute(x[0], {2, 0, 3, 1});
+  }));
+  permute_e.cases.push_back(copy_case("3x6x5_order_201", {in({3, 6, 5})}, [](In x) {
+    return permute(x[0], {2, 0, 1});
+  }));
+  permute_e.cases.push_back(copy_case("33x7x13_order_120", {in({33, 7, 13})}, [](In x) {
+    return permute(x[0], {1, 2, 0});
+  }));
 
   OpEntry transpose_e{"transpose", Family::shape, {}};
-  transpose_e.cases.push_back(copy_case("3x1x2_dims_0_m1", {in({3, 1, 2})}, [](In x) { return transpose(x[0], 0, -1); }));
+  transpose_e.cases.push_back(
+      copy_case("3x1x2_dims_0_m1", {in({3, 1, 2})}, [](In x) { return transpose(x[0], 0, -1); }));
   transpose_e.cases.push_back(copy_case("7x13_dims_0_1", {in({7, 13})}, [](In x) { return transpose(x[0], 0, 1); }));
   transpose_e.cases.push_back(copy_case("2x3x4_dims_1_2", {in({2, 3, 4})}, [](In x) { return transpose(x[0], 1, 2); }));
 
@@ -71,8 +80,10 @@ std::vector<OpEntry> shape_entries() {
   for (std::int64_t dim : {0, 1, 2}) {
     Shape b{2, 3, 2};
     b[static_cast<std::size_t>(dim)] = 1;
-    cat_e.cases.push_back(copy_case("2x3x2_and_" + shape_label(b) + "_dim" + std::to_string(dim), {in({2, 3, 2}), in(b)},
-                                    [dim](In x) { return cat({x[0], x[1]}, dim); }));
+    cat_e.cases.push_back(
+        copy_case("2x3x2_and_" + shape_label(b) + "_dim" + std::to_string(dim), {in({2, 3, 2}), in(b)}, [dim](In x) {
+          return cat({x[0], x[1]}, dim);
+        }));
   }
   cat_e.cases.push_back(copy_case("constant_1x3_and_2x3_dim0", {constant({1, 3}), in({2, 3})},
                                   [](In x) { return cat({x[0], x[1]}, 0); }));
