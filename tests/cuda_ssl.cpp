@@ -1,5 +1,6 @@
-// ssl/ on the GPU: nt_xent's value and gradients, contrastive_top1 and the
-// projection head's forward, backward and running statistics match the CPU.
+// ssl/ on the GPU: contrastive_top1, nt_xent's device check, and the projection
+// head's forward, backward and running statistics match the CPU (nt_xent's value
+// and gradients are in the op table, cuda_ops.cpp).
 // Every test skips where no CUDA device is present.
 #include <gtest/gtest.h>
 
@@ -18,27 +19,16 @@ using nanossl::testing::all_close;
 using nanossl::testing::DevicePair;
 using nanossl::testing::leaf_pair;
 
-TEST(CudaSsl, NtXentMatchesCpu) {
+TEST(CudaSsl, ContrastiveTop1MatchesCpu) {
+  // nt_xent's value and gradients are checked by the op table (cuda_ops.cpp).
   NANOSSL_REQUIRE_CUDA();
   std::uint64_t seed = 1;
   for (DType dtype : {DType::f32, DType::f64}) {
-    const double tol = dtype == DType::f32 ? 1e-5 : 1e-12;
     for (std::int64_t N : {1, 5, 16, 64}) {
-      for (double tau : {0.05, 0.5}) {
-        DevicePair z1 = leaf_pair({N, 8}, -1.0, 1.0, ++seed, dtype);
-        DevicePair z2 = leaf_pair({N, 8}, -1.0, 1.0, ++seed, dtype);
-        const Tensor cpu_loss = nt_xent(z1.cpu, z2.cpu, tau);
-        const Tensor gpu_loss = nt_xent(z1.gpu, z2.gpu, tau);
-        const std::string where = std::string(dtype_name(dtype)) + " N " + std::to_string(N) + " tau " + std::to_string(tau);
-        EXPECT_TRUE(gpu_loss.device().is_cuda()) << where;
-        EXPECT_TRUE(all_close(gpu_loss, cpu_loss, tol, tol * 10)) << where;
-        backward(cpu_loss);
-        backward(gpu_loss);
-        EXPECT_TRUE(z1.gpu.grad().device().is_cuda()) << where;
-        EXPECT_TRUE(all_close(z1.gpu.grad(), z1.cpu.grad(), tol, tol * 100)) << where;
-        EXPECT_TRUE(all_close(z2.gpu.grad(), z2.cpu.grad(), tol, tol * 100)) << where;
-        EXPECT_DOUBLE_EQ(contrastive_top1(z1.gpu, z2.gpu), contrastive_top1(z1.cpu, z2.cpu)) << where;
-      }
+      DevicePair z1 = leaf_pair({N, 8}, -1.0, 1.0, ++seed, dtype);
+      DevicePair z2 = leaf_pair({N, 8}, -1.0, 1.0, ++seed, dtype);
+      EXPECT_DOUBLE_EQ(contrastive_top1(z1.gpu, z2.gpu), contrastive_top1(z1.cpu, z2.cpu))
+          << dtype_name(dtype) << " N " << N;
     }
   }
 }
