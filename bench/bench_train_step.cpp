@@ -11,7 +11,12 @@
 //   bench_train_step [--task supervised|simclr] [--device cpu|cuda] [--depth 18]
 //                    [--width 16] [--channels 3] [--batch 128] [--warmup 3] [--steps 10]
 //
-// The last line is machine-readable: "RESULT nanossl images_per_s=... ms_per_step=...".
+// Besides images/s it prints the step's GFLOP/s, from the FLOPs counted from the
+// layer shapes (bench/flops.h); bench/run_train.sh sets that against the machine's
+// peak (bench_peak).
+//
+// The last line is machine-readable:
+//   "RESULT nanossl images_per_s=... ms_per_step=... gflop_per_image=... gflops=...".
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +26,8 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "flops.h"
+#include "machine.h"
 #include "cpu/denormals.h"
 #include "nn/optim.h"
 #include "nn/resnet.h"
@@ -121,13 +128,20 @@ int main(int argc, char** argv) {
     for (int i = 0; i < options.steps; ++i) last_loss = step();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double ms = 1e3 * seconds / options.steps, images_per_s = options.batch * options.steps / seconds;
+    // A SimCLR image is two views through the whole network.
+    const double views = options.task == "simclr" ? 2.0 : 1.0;
+    const double gflop_per_image = views * nanossl::bench::resnet_cifar_flops(*model, options.size).train / 1e9;
+    const double gflops = gflop_per_image * images_per_s;
     std::printf("nanossl %s ResNet-%d CIFAR stem width %lld, %lldx%lldx%lld, batch %lld, %s: %.1f ms/step, %.1f images/s; "
                 "loss %.4f -> %.4f\n",
                 options.task.c_str(), options.depth, static_cast<long long>(options.width), static_cast<long long>(options.channels),
                 static_cast<long long>(options.size), static_cast<long long>(options.size),
                 static_cast<long long>(options.batch), options.device.str().c_str(), ms, images_per_s, first_loss,
                 last_loss);
-    std::printf("RESULT nanossl images_per_s=%.2f ms_per_step=%.3f\n", images_per_s, ms);
+    std::printf("%.3f GFLOP per image (bench/flops.h), %.1f GFLOP/s on %s\n", gflop_per_image, gflops,
+                nanossl::bench::cpu_description().c_str());
+    std::printf("RESULT nanossl images_per_s=%.2f ms_per_step=%.3f gflop_per_image=%.4f gflops=%.2f\n", images_per_s, ms,
+                gflop_per_image, gflops);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "bench_train_step: %s\n", error.what());

@@ -3,7 +3,9 @@
 # build-bench/), runs bench_gemm (OpenBLAS measured in the same process), bench_conv,
 # and the PyTorch peer (bench/peer_torch.py under jemalloc), then prints, per
 # workload and thread count, GFLOP/s and the ratios nanossl/OpenBLAS and
-# nanossl/PyTorch. Absolute numbers drift on shared machines; the ratios are the figure.
+# nanossl/PyTorch, and nanossl's fraction of the machine's fp32 peak at that thread
+# count (bench_peak, measured first in the same run). Absolute numbers drift on shared
+# machines; the ratios and fractions of peak are the figure.
 #
 #   bench/run_cpu.sh [--threads 1,2] [--min-seconds S] [--quick]
 #   (--quick: 0.3 s per measurement instead of 1 s)
@@ -26,13 +28,16 @@ build="$root/build-bench"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNANOSSL_CUDA=OFF -DNANOSSL_TESTS=OFF &&
-       cmake --build "$build" -j"$(nproc)" --target bench_gemm bench_conv; } >"$out/build.log" 2>&1; then
+       cmake --build "$build" -j"$(nproc)" --target bench_gemm bench_conv bench_peak; } >"$out/build.log" 2>&1; then
   tail -30 "$out/build.log" >&2
   echo "build failed" >&2
   exit 1
 fi
 
 echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# running bench_peak ..."
+"$build/bench/bench_peak" --threads "$threads" >"$out/peak.txt"
+grep -v '^RESULT' "$out/peak.txt"
 echo "# running bench_gemm ..."
 "$build/bench/bench_gemm" --tsv --threads "$threads" --min-seconds "$min_seconds" >"$out/gemm.txt" ||
   echo "# bench_gemm failed (exit $?)"
@@ -57,7 +62,11 @@ fi
 import sys
 
 out = sys.argv[1]
-rows, torch = [], {}
+rows, torch, peak = [], {}, {}
+for line in open(f"{out}/peak.txt"):  # "fp32 FMA (AVX-512)   <threads>   <GFLOP/s>"
+    f = line.split()
+    if line.startswith("fp32") and len(f) >= 2:
+        peak[f[-2]] = float(f[-1])
 for name in ("gemm.txt", "conv.txt"):
     for line in open(f"{out}/{name}"):
         f = line.rstrip("\n").split("\t")
@@ -75,10 +84,11 @@ def ratio(a, b):
 def value(x):
     return f"{x:.1f}" if x > 0 else "-"
 
-print(f"{'bench':<5} {'shape':<20} {'thr':>3} {'nanossl':>8} {'OpenBLAS':>9} {'ns/OB':>6} "
-      f"{'PyTorch':>8} {'ns/PT':>6}   (GFLOP/s)")
+print(f"{'bench':<5} {'shape':<20} {'thr':>3} {'nanossl':>8} {'%peak':>6} {'OpenBLAS':>9} {'ns/OB':>6} "
+      f"{'PyTorch':>8} {'ns/PT':>6}   (GFLOP/s; %peak: of the fp32 FMA peak at that thread count)")
 for bench, shape, threads, ours, openblas in rows:
     pt = torch.get((bench, shape, threads), 0.0)
-    print(f"{bench:<5} {shape:<20} {threads:>3} {ours:>8.1f} {value(openblas):>9} "
+    share = f"{100 * ours / peak[threads]:.0f}%" if threads in peak else "-"
+    print(f"{bench:<5} {shape:<20} {threads:>3} {ours:>8.1f} {share:>6} {value(openblas):>9} "
           f"{ratio(ours, openblas):>6} {value(pt):>8} {ratio(ours, pt):>6}")
 PY

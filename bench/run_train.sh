@@ -3,8 +3,10 @@
 # bench_train_step (Release, CPU, in build-bench/), then for each task (supervised,
 # simclr) and base width runs nanossl and bench/peer_torch_train.py (under
 # jemalloc, PyTorch's faster configuration here), alternating, and prints images/s
-# and the ratio nanossl/PyTorch. Absolute numbers drift on shared machines; the
-# ratios are the figure.
+# and the ratio nanossl/PyTorch, and nanossl's GFLOP/s (FLOPs counted from the layer
+# shapes, bench/flops.h) as a fraction of the machine's fp32 peak, measured first in
+# the same run by bench_peak. Absolute numbers drift on shared machines; the ratios
+# and fractions of peak are the figure.
 #
 #   bench/run_train.sh [--tasks supervised,simclr] [--widths 16,64] [--batch 128]
 #                      [--channels 3] [--steps 8] [--repeats 2]
@@ -30,7 +32,7 @@ build="$root/build-bench"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNANOSSL_CUDA=OFF -DNANOSSL_TESTS=OFF &&
-       cmake --build "$build" -j"$(nproc)" --target bench_train_step; } >"$log" 2>&1; then
+       cmake --build "$build" -j"$(nproc)" --target bench_train_step bench_peak; } >"$log" 2>&1; then
   tail -30 "$log" >&2
   echo "build failed" >&2
   exit 1
@@ -41,20 +43,28 @@ have_torch=no
 /usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=yes
 
 rate() { sed -n 's/^RESULT [a-z]* images_per_s=\([0-9.]*\).*/\1/p'; }
+field() { sed -n "s/^RESULT .* $1=\([0-9.]*\).*/\1/p"; }
 echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+peak_out=$("$build/bench/bench_peak" --threads "$(nproc)")
+grep '^#' <<<"$peak_out"
+peak=$(field fp32_gflops <<<"$peak_out")
+echo "# fp32 peak on $(nproc) threads (register-only FMA loop): $peak GFLOP/s"
 echo "# ResNet-18 CIFAR stem, ${channels}x32x32, batch $batch (SimCLR: two views of each), $steps timed steps"
-printf '%-10s %5s %6s %10s %10s %7s\n' task width repeat nanossl PyTorch ratio
+printf '%-10s %5s %6s %10s %10s %7s %9s %7s\n' task width repeat nanossl PyTorch ratio GFLOP/s %peak
 for task in ${tasks//,/ }; do
   for width in ${widths//,/ }; do
     for repeat in $(seq "$repeats"); do
       args=(--task "$task" --width "$width" --batch "$batch" --channels "$channels" --steps "$steps")
-      ours=$("$build/bench/bench_train_step" "${args[@]}" | rate)
+      result=$("$build/bench/bench_train_step" "${args[@]}")
+      ours=$(rate <<<"$result")
+      gflops=$(field gflops <<<"$result")
       theirs=-
       if [[ "$have_torch" == yes ]]; then
         theirs=$(LD_PRELOAD="$jemalloc" /usr/bin/python3 "$root/bench/peer_torch_train.py" "${args[@]}" --threads "$(nproc)" | rate)
       fi
       ratio=$(python3 -c "import sys; a, b = sys.argv[1:]; print(f'{float(a) / float(b):.2f}' if b != '-' else '-')" "$ours" "$theirs")
-      printf '%-10s %5s %6s %10s %10s %7s\n' "$task" "$width" "$repeat" "$ours" "$theirs" "$ratio"
+      share=$(python3 -c "import sys; print(f'{100 * float(sys.argv[1]) / float(sys.argv[2]):.0f}%')" "$gflops" "$peak")
+      printf '%-10s %5s %6s %10s %10s %7s %9s %7s\n' "$task" "$width" "$repeat" "$ours" "$theirs" "$ratio" "$gflops" "$share"
     done
   done
 done
