@@ -12,11 +12,13 @@
 //                    [--width 16] [--channels 3] [--batch 128] [--warmup 3] [--steps 10]
 //
 // Besides images/s it prints the step's GFLOP/s, from the FLOPs counted from the
-// layer shapes (bench/flops.h); bench/run_train.sh sets that against the machine's
-// peak (bench_peak).
+// layer shapes (bench/flops.h; bench/run_train.sh sets it against the machine's
+// peak, bench_peak), and the resident memory after the first and the last timed
+// step, which must not grow.
 //
 // The last line is machine-readable:
-//   "RESULT nanossl images_per_s=... ms_per_step=... gflop_per_image=... gflops=...".
+//   "RESULT nanossl images_per_s=... ms_per_step=... gflop_per_image=... gflops=...
+//    peak_rss_mib=... rss_growth_mib=...".
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +30,7 @@
 #include "autograd/ops.h"
 #include "flops.h"
 #include "machine.h"
+#include "cpu/allocator.h"
 #include "cpu/denormals.h"
 #include "nn/optim.h"
 #include "nn/resnet.h"
@@ -125,7 +128,11 @@ int main(int argc, char** argv) {
     };
     for (int i = 0; i < options.warmup; ++i) first_loss = step();
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < options.steps; ++i) last_loss = step();
+    double rss_first = 0.0;
+    for (int i = 0; i < options.steps; ++i) {
+      last_loss = step();
+      if (i == 0) rss_first = nanossl::bench::resident_mib("VmRSS");
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double ms = 1e3 * seconds / options.steps, images_per_s = options.batch * options.steps / seconds;
     // A SimCLR image is two views through the whole network.
@@ -140,8 +147,16 @@ int main(int argc, char** argv) {
                 last_loss);
     std::printf("%.3f GFLOP per image (bench/flops.h), %.1f GFLOP/s on %s\n", gflop_per_image, gflops,
                 nanossl::bench::cpu_description().c_str());
-    std::printf("RESULT nanossl images_per_s=%.2f ms_per_step=%.3f gflop_per_image=%.4f gflops=%.2f\n", images_per_s, ms,
-                gflop_per_image, gflops);
+    // A step that allocates nothing new after warm-up keeps the resident set flat:
+    // every buffer comes back from the caching allocator's free lists.
+    const double rss_last = nanossl::bench::resident_mib("VmRSS"), rss_peak = nanossl::bench::resident_mib("VmHWM");
+    std::printf("resident memory: %.1f MiB after timed step 1, %.1f MiB after step %d (%+.1f MiB), peak %.1f MiB; "
+                "host allocator %.1f MiB in use, %.1f MiB cached\n",
+                rss_first, rss_last, options.steps, rss_last - rss_first, rss_peak,
+                cpu::host_bytes_in_use() / 1048576.0, cpu::host_bytes_cached() / 1048576.0);
+    std::printf("RESULT nanossl images_per_s=%.2f ms_per_step=%.3f gflop_per_image=%.4f gflops=%.2f peak_rss_mib=%.1f "
+                "rss_growth_mib=%.1f\n",
+                images_per_s, ms, gflop_per_image, gflops, rss_peak, rss_last - rss_first);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "bench_train_step: %s\n", error.what());

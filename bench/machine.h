@@ -1,6 +1,7 @@
-// Names the CPU a benchmark ran on, for every figure it prints: the model name,
-// the family and model numbers (a cloud "AMD EPYC" hides whether it is Zen 4,
-// family 25, or Zen 5, family 26) and the vector extensions that decide the peak.
+// What a benchmark says about the machine: the CPU it ran on, for every figure it
+// prints (the model name, the family and model numbers, since a cloud "AMD EPYC"
+// hides whether it is Zen 4, family 25, or Zen 5, family 26, and the vector
+// extensions that decide the peak), and the process's resident memory.
 #pragma once
 #include <fstream>
 #include <string>
@@ -26,6 +27,16 @@ inline std::string cpu_description() {
   text += __builtin_cpu_supports("avx512f") ? ", AVX-512" : __builtin_cpu_supports("avx2") ? ", AVX2" : "";
   if (__builtin_cpu_supports("avx512bf16")) text += " with BF16";
   return text;
+}
+
+// A field of /proc/self/status in MiB: "VmRSS" (resident now) or "VmHWM" (the
+// high-water mark); -1 where it cannot be read.
+inline double resident_mib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;  // kB
+  }
+  return -1.0;
 }
 
 }  // namespace nanossl::bench
