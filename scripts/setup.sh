@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nanossl builds and runs with. Idempotent: packages
 # already present are not touched, so a second run takes a second. Needs root
-# (or sudo) on Debian 12. `--bench` adds the benchmark peers (PyTorch, OpenBLAS,
+# (or sudo) on Debian 12. `--bench` adds the benchmark peers (PyTorch, OpenBLAS, oneDNN,
 # jemalloc), which the build and the tests do not need.
 set -euo pipefail
 
@@ -9,7 +9,7 @@ packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   libstb-dev libturbojpeg0-dev dataset-fashion-mnist
   fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf gnuplot-nox)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-numpy libopenblas0-pthread libjemalloc2)
+  packages+=(python3-torch python3-numpy libopenblas0-pthread libjemalloc2 libdnnl-dev)
 fi
 
 missing=()
