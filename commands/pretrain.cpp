@@ -163,8 +163,6 @@ int pretrain(const RunStart<PretrainConfig>& run) {
     const ssl::ContrastiveStep step =
         ssl::contrastive_step(*model, batch.images.to(device), batch.images2.to(device), config.temperature);
     backward(step.loss);
-    optimizer->step();
-    optimizer->zero_grad();
     return StepReport{step.loss.item(), step.positive_top1};
   };
   std::optional<double> last_knn;
@@ -173,7 +171,7 @@ int pretrain(const RunStart<PretrainConfig>& run) {
     last_knn = knn_top1();
     return last_knn;
   };
-  TrainingLoop loop({run.out, config.loop, config_to_json(config), preprocessing, *model, *optimizer, schedule, loader,
+  TrainingLoop loop({"pretrain", run.out, config.loop, config_to_json(config), preprocessing, *model, *optimizer, schedule, loader,
                      steps_per_epoch, {"positive_top1", "positive top-1", "knn_top1", "kNN"}, step, monitor},
                     counters);
   if (!loop.run()) return 0;

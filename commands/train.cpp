@@ -66,8 +66,6 @@ int train(const RunStart<TrainConfig>& run) {
     const Tensor logits = (*model)(batch.images.to(device));
     const Tensor loss = cross_entropy(logits, batch.labels.to(device));
     backward(loss);
-    optimizer->step();
-    optimizer->zero_grad();
     NoGradGuard no_grad;
     const auto predicted = argmax(logits, 1).to(Device::cpu()).to_vector<std::int64_t>();
     const auto labels = batch.labels.to_vector<std::int64_t>();
@@ -80,7 +78,7 @@ int train(const RunStart<TrainConfig>& run) {
     if (every <= 0 || epoch % every != 0 || epoch >= epochs) return std::nullopt;  // the final evaluation follows
     return evaluate(*model, test_set, device, 256, loader_config.workers).top1;
   };
-  TrainingLoop loop({run.out, config.loop, config_to_json(config), preprocessing, *model, *optimizer, schedule, loader,
+  TrainingLoop loop({"train", run.out, config.loop, config_to_json(config), preprocessing, *model, *optimizer, schedule, loader,
                      steps_per_epoch, {"train_acc", "acc", "test_acc", "test"}, step, monitor},
                     counters);
   if (!loop.run()) return 0;

@@ -1,11 +1,47 @@
 // The training loop of train, finetune and pretrain; see training_loop.h.
 #include "commands/training_loop.h"
 
+#include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "autograd/ops.h"
 
 namespace nanossl {
+
+void check_finite(const std::string& command, std::int64_t step, double loss, const nn::Module& model,
+                  std::int64_t last_checkpoint_step) {
+  NoGradGuard no_grad;
+  const auto parameters = model.named_parameters();
+  // NaN and infinity survive a sum (inf - inf is NaN), so one sum of the gradients'
+  // sums tells whether any element of any gradient is not finite.
+  Tensor total;
+  for (const auto& [name, parameter] : parameters) {
+    if (!parameter.grad().defined()) continue;
+    const Tensor part = sum(parameter.grad());
+    total = total.defined() ? add(total, part) : part;
+  }
+  const bool gradients_finite = !total.defined() || std::isfinite(total.item());
+  if (std::isfinite(loss) && gradients_finite) return;
+  std::string offender = "none";
+  for (const auto& [name, parameter] : parameters) {
+    if (parameter.grad().defined() && !std::isfinite(sum(parameter.grad()).item())) {
+      offender = name;
+      break;
+    }
+  }
+  char loss_text[32];
+  std::snprintf(loss_text, sizeof(loss_text), "%g", std::isnan(loss) ? std::fabs(loss) : loss);  // "nan", not "-nan"
+  throw std::runtime_error(
+      "[" + command + "] step " + std::to_string(step) + ": the loss is " + loss_text +
+      " and the first non-finite gradient is " + offender + "; training stopped before the optimizer step. " +
+      (last_checkpoint_step > 0 ? "The checkpoints up to step " + std::to_string(last_checkpoint_step) + " are intact"
+                                : "No checkpoint had been written") +
+      "; --resume would replay the same steps, so start a new run with a changed configuration (a lower "
+      "optimizer.lr?)");
+}
 
 TrainingLoop::TrainingLoop(LoopParts parts, RunCounters start)
     : parts_(std::move(parts)),
@@ -52,6 +88,9 @@ bool TrainingLoop::run() {
     while (auto batch = parts_.loader.next()) {
       parts_.optimizer.set_lr(parts_.schedule.at(counters_.step));
       const StepReport report = parts_.step(*batch);
+      check_finite(parts_.command, counters_.step + 1, report.loss, parts_.model, cadence_.last_saved());
+      parts_.optimizer.step();
+      parts_.optimizer.zero_grad();
       loss_sum += report.loss;
       metric_sum += report.metric;
       steps_in_window += 1.0;

@@ -30,7 +30,8 @@ struct LoopColumns {
 };
 
 struct LoopParts {
-  std::string out;  // the run directory
+  std::string command;  // for messages: "train", "pretrain"
+  std::string out;      // the run directory
   const LoopConfig& settings;
   Json config;                // saved in every checkpoint
   std::string preprocessing;  // likewise
@@ -40,12 +41,22 @@ struct LoopParts {
   data::Loader& loader;
   std::int64_t steps_per_epoch = 0;
   LoopColumns columns;
-  // One optimisation step on a batch (forward, backward, optimizer step, zero_grad).
+  // Forward and backward on a batch. The loop then checks that the loss and every
+  // gradient are finite (a fault stops the run, see check_finite) and steps the
+  // optimizer.
   std::function<StepReport(const data::Batch&)> step;
   // At the end of epoch `epoch` (the counter after it): a score for the monitor
   // column, or nullopt when the command does not monitor this epoch.
   std::function<std::optional<double>(std::int64_t epoch)> monitor;
 };
+
+// Throws, naming the step, the loss and the first parameter whose gradient is not
+// finite, when the loss or any gradient is NaN or infinite: training on would only
+// spread it through the weights, and every later checkpoint would hold them. The
+// checkpoints written so far are untouched. One reduction and one device sync for
+// all the gradients; the offender is searched only after a fault.
+void check_finite(const std::string& command, std::int64_t step, double loss, const nn::Module& model,
+                  std::int64_t last_checkpoint_step);
 
 // When a checkpoint is written: every `every` steps, and at the end of an epoch
 // unless one was written fewer than `every` steps before (the epochs of a 100-image
@@ -59,6 +70,7 @@ class CheckpointCadence {
     return step % every_ == 0 || (epoch_end && step - last_ >= every_);
   }
   void saved(std::int64_t step) { last_ = step; }
+  std::int64_t last_saved() const { return last_; }
 
  private:
   std::int64_t every_, last_;
