@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "tensor/random.h"
@@ -38,10 +39,20 @@ std::pair<Config, nn::LoadedCheckpoint> saved_run(const std::string& command, co
 
 }  // namespace
 
+// The command's name for messages, from its configuration type.
+template <class Config>
+const char* command_of() {
+  if constexpr (std::is_same_v<Config, TrainConfig>) return "train";
+  else if constexpr (std::is_same_v<Config, PretrainConfig>) return "pretrain";
+  else if constexpr (std::is_same_v<Config, ProbeConfig>) return "linear";
+  else return "knn";
+}
+
 template <class Config>
 RunStart<Config> start_fresh(const std::string& out, const Config& config) {
+  auto lock = std::make_shared<DirectoryLock>(out, command_of<Config>());  // before anything is written
   write_config(out, config_to_json(config));
-  return {out, config, std::nullopt};
+  return {out, config, std::nullopt, std::move(lock)};
 }
 
 template <class Config>
@@ -53,9 +64,10 @@ Config planned_config(const std::string& command, const RunOptions& options) {
 template <class Config>
 RunStart<Config> start_run(const std::string& command, const RunOptions& options) {
   if (options.resume.empty()) return start_fresh(options.out, resolve_config<Config>(options.preset, options.overrides));
+  auto lock = std::make_shared<DirectoryLock>(options.resume, command);  // before the checkpoint is read
   auto [config, checkpoint] = saved_run<Config>(command, options);
   write_config(options.resume, config_to_json(config));
-  return {options.resume, std::move(config), std::move(checkpoint)};
+  return {options.resume, std::move(config), std::move(checkpoint), std::move(lock)};
 }
 
 template RunStart<TrainConfig> start_fresh(const std::string&, const TrainConfig&);

@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "commands/commands.h"
 #include "commands/run_config.h"
+#include "commands/run_lock.h"
 #include "nn/checkpoint.h"
 #include "nn/module.h"
 #include "nn/optim.h"
@@ -24,9 +26,10 @@ struct RunStart {
   std::string out;                                 // the run directory
   Config config;                                   // already written to out/config.json
   std::optional<nn::LoadedCheckpoint> checkpoint;  // set when resuming
+  std::shared_ptr<DirectoryLock> lock;             // held while the run is alive (run_lock.h)
 };
 
-// A fresh run of `config` in `out`: creates the directory, writes config.json.
+// A fresh run of `config` in `out`: creates and locks the directory, writes config.json.
 template <class Config>
 RunStart<Config> start_fresh(const std::string& out, const Config& config);
 // The run of a command line: options.preset + options.overrides into options.out,

@@ -13,6 +13,7 @@
 #include "commands/commands.h"
 #include "commands/presets.h"
 #include "commands/run_directory.h"
+#include "commands/run_lock.h"
 #include "studies/studies.h"
 
 namespace nanossl {
@@ -119,6 +120,7 @@ int run_study(const StudyOptions& options) {
     std::printf("%s\n", config_to_json(settings).dump(2).c_str());
     return 0;
   }
+  const DirectoryLock lock(options.out, "study");  // one study writing OUT at a time
   if (fs::exists(record_path)) {
     record = read_json(record_path);
     if (record.at("preset").get<std::string>() != options.preset) {
@@ -141,7 +143,6 @@ int run_study(const StudyOptions& options) {
     for (const auto& done : record["studies"]) present = present || done.get<std::string>() == name;
     if (!present) record["studies"].push_back(name);
   }
-  fs::create_directories(options.out);
   write_text(record_path, record.dump(2));
   const StudySettings settings = settings_of(record);
   pin_presets(options.out, settings);
