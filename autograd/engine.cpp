@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops/elementwise.h"
@@ -105,6 +106,10 @@ void backward(const Tensor& root, const Tensor& grad_output) {
         throw std::logic_error(std::string("[backward] '") + node->name() + "' returned " +
                                std::to_string(grads.size()) + " gradients for " +
                                std::to_string(node->edges.size()) + " inputs");
+      }
+      for (std::size_t i = 0; i < grads.size() && anomaly_mode_enabled(); ++i) {
+        autograd::check_anomaly(grads[i], std::string("the backward of ") + node->name() + " (gradient of input " +
+                                    std::to_string(i) + ")");
       }
     }
     for (std::size_t i = 0; i < node->edges.size(); ++i) {

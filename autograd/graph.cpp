@@ -1,4 +1,5 @@
 // Grad mode and the bookkeeping that links an op's output into the graph.
+#include "autograd/anomaly.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 
@@ -35,6 +36,7 @@ bool attach(Tensor& out, const std::shared_ptr<Node>& node, const std::vector<Te
   node->output_shape = out.shape();
   out.impl()->grad_fn = node;
   out.impl()->requires_grad = true;
+  if (anomaly_mode_enabled()) check_anomaly(out, std::string("the forward of ") + node->name());
   return true;
 }
 

@@ -69,6 +69,7 @@ struct LoopConfig {
   std::int64_t log_every = 50;
   std::int64_t checkpoint_every = 200;
   std::int64_t stop_after_steps = 0;
+  bool detect_anomaly = false;
   template <class F>
   void fields(F& f) {
     f("epochs", epochs, "passes over the training images");
@@ -79,6 +80,8 @@ struct LoopConfig {
     f("log_every", log_every, "steps between metrics rows and progress lines");
     f("checkpoint_every", checkpoint_every, "steps between checkpoints (0: at epoch ends only)");
     f("stop_after_steps", stop_after_steps, "stop (with a checkpoint) after this many steps; 0: run to the end");
+    f("detect_anomaly", detect_anomaly,
+      "on a non-finite loss or gradient, re-run that step checking every op, and name the first to produce one");
   }
 };
 

@@ -27,12 +27,14 @@ std::pair<Config, nn::LoadedCheckpoint> saved_run(const std::string& command, co
     throw std::runtime_error("[" + command + "] --resume " + options.resume + ": no complete checkpoint to resume from");
   }
   for (const std::string& assignment : options.overrides) {
-    if (assignment.rfind("stop_after_steps=", 0) != 0) {
-      throw std::invalid_argument("[" + command + "] --resume takes the saved configuration; only stop_after_steps may change");
+    if (assignment.rfind("stop_after_steps=", 0) != 0 && assignment.rfind("detect_anomaly=", 0) != 0) {
+      throw std::invalid_argument("[" + command +
+                                  "] --resume takes the saved configuration; only stop_after_steps and detect_anomaly may change");
     }
   }
   Json saved = Json::parse(checkpoint->state.config_json);
   saved["stop_after_steps"] = 0;  // a stop asked of the earlier process is not inherited
+  saved["detect_anomaly"] = false;  // nor a diagnosis
   Config config = config_with_overrides<Config>(saved, options.overrides, checkpoint->dir + " (its configuration)");
   return {std::move(config), std::move(*checkpoint)};
 }

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "autograd/anomaly.h"
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 
 namespace nanossl {
 
-void check_finite(const std::string& command, std::int64_t step, double loss, const nn::Module& model,
-                  std::int64_t last_checkpoint_step) {
+std::optional<std::string> numerical_fault(std::int64_t step, double loss, const nn::Module& model) {
   NoGradGuard no_grad;
   const auto parameters = model.named_parameters();
   // NaN and infinity survive a sum (inf - inf is NaN), so one sum of the gradients'
@@ -24,7 +24,7 @@ void check_finite(const std::string& command, std::int64_t step, double loss, co
     total = total.defined() ? add(total, part) : part;
   }
   const bool gradients_finite = !total.defined() || std::isfinite(total.item());
-  if (std::isfinite(loss) && gradients_finite) return;
+  if (std::isfinite(loss) && gradients_finite) return std::nullopt;
   std::string offender = "none";
   for (const auto& [name, parameter] : parameters) {
     if (parameter.grad().defined() && !std::isfinite(sum(parameter.grad()).item())) {
@@ -34,13 +34,30 @@ void check_finite(const std::string& command, std::int64_t step, double loss, co
   }
   char loss_text[32];
   std::snprintf(loss_text, sizeof(loss_text), "%g", std::isnan(loss) ? std::fabs(loss) : loss);  // "nan", not "-nan"
+  return "step " + std::to_string(step) + ": the loss is " + loss_text + " and the first non-finite gradient is " +
+         offender;
+}
+
+void TrainingLoop::stop_at_fault(const std::string& fault, const data::Batch& batch) {
+  std::string diagnosis;
+  if (parts_.settings.detect_anomaly) {
+    parts_.optimizer.zero_grad();
+    AnomalyGuard anomaly;
+    try {
+      parts_.step(batch);
+      diagnosis = "; anomaly mode re-ran the step and no op produced a non-finite value";
+    } catch (const AnomalyError& error) {
+      diagnosis = std::string("; ") + error.what();
+    }
+  } else {
+    diagnosis = "; --set detect_anomaly=true names the op that first produced it";
+  }
+  const std::int64_t last = cadence_.last_saved();
   throw std::runtime_error(
-      "[" + command + "] step " + std::to_string(step) + ": the loss is " + loss_text +
-      " and the first non-finite gradient is " + offender + "; training stopped before the optimizer step. " +
-      (last_checkpoint_step > 0 ? "The checkpoints up to step " + std::to_string(last_checkpoint_step) + " are intact"
-                                : "No checkpoint had been written") +
-      "; --resume would replay the same steps, so start a new run with a changed configuration (a lower "
-      "optimizer.lr?)");
+      "[" + parts_.command + "] " + fault + diagnosis + ". Training stopped before the optimizer step. " +
+      (last > 0 ? "The checkpoints up to step " + std::to_string(last) + " are intact" : "No checkpoint had been written") +
+      "; --resume replays the same steps (with --set detect_anomaly=true to diagnose), so to train on, start a new "
+      "run with a changed configuration (a lower optimizer.lr?)");
 }
 
 TrainingLoop::TrainingLoop(LoopParts parts, RunCounters start)
@@ -88,7 +105,7 @@ bool TrainingLoop::run() {
     while (auto batch = parts_.loader.next()) {
       parts_.optimizer.set_lr(parts_.schedule.at(counters_.step));
       const StepReport report = parts_.step(*batch);
-      check_finite(parts_.command, counters_.step + 1, report.loss, parts_.model, cadence_.last_saved());
+      if (const auto fault = numerical_fault(counters_.step + 1, report.loss, parts_.model)) stop_at_fault(*fault, *batch);
       parts_.optimizer.step();
       parts_.optimizer.zero_grad();
       loss_sum += report.loss;

@@ -50,13 +50,12 @@ struct LoopParts {
   std::function<std::optional<double>(std::int64_t epoch)> monitor;
 };
 
-// Throws, naming the step, the loss and the first parameter whose gradient is not
-// finite, when the loss or any gradient is NaN or infinite: training on would only
-// spread it through the weights, and every later checkpoint would hold them. The
-// checkpoints written so far are untouched. One reduction and one device sync for
-// all the gradients; the offender is searched only after a fault.
-void check_finite(const std::string& command, std::int64_t step, double loss, const nn::Module& model,
-                  std::int64_t last_checkpoint_step);
+// When the loss or any gradient is NaN or infinite, what to say: the step, the loss
+// and the first parameter whose gradient is not finite; nullopt when all is finite.
+// Training on would only spread the fault through the weights, and every later
+// checkpoint would hold them. One reduction and one device sync for all the
+// gradients; the offender is searched only after a fault.
+std::optional<std::string> numerical_fault(std::int64_t step, double loss, const nn::Module& model);
 
 // When a checkpoint is written: every `every` steps, and at the end of an epoch
 // unless one was written fewer than `every` steps before (the epochs of a 100-image
@@ -91,6 +90,10 @@ class TrainingLoop {
 
  private:
   void log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window);
+  // Throws the fault's message, with what anomaly mode finds when detect_anomaly is
+  // set (the step re-run on the same batch, every op checked). Nothing is written:
+  // the newest checkpoint stays the last good one.
+  [[noreturn]] void stop_at_fault(const std::string& fault, const data::Batch& batch);
 
   LoopParts parts_;
   RunCounters counters_;

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Keys that change how a run reports, not what it computes.
-const char* const kNonSemanticKeys[] = {"// about", "log_every", "checkpoint_every", "workers", "stop_after_steps"};
+const char* const kNonSemanticKeys[] = {"// about", "log_every", "checkpoint_every", "workers", "stop_after_steps", "detect_anomaly"};
 
 std::uint64_t fnv1a(const std::string& text) {
   std::uint64_t hash = 1469598103934665603ull;
