@@ -19,8 +19,11 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "timing.h"
 
 namespace {
+
+using nanossl::bench::median_seconds;
 
 using nanossl::Tensor;
 
@@ -28,22 +31,6 @@ struct Layer {
   std::string name;
   std::int64_t channels, side;
 };
-
-template <class Fn>
-double median_seconds(Fn&& run, double min_seconds) {
-  run();  // warm-up: first-touch pages, allocator caches, OpenMP pool
-  std::vector<double> times;
-  double total = 0;
-  while (times.size() < 5 || (total < min_seconds && times.size() < 100)) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    times.push_back(s);
-    total += s;
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
-}
 
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> out;

@@ -29,26 +29,13 @@
 #include "cpu/conv.h"
 #include "machine.h"
 #include "peak_kernels.h"
+#include "timing.h"
 
 namespace {
 
-using nanossl::Conv2dGeometry;
+using nanossl::bench::median_seconds;
 
-template <class Fn>
-double median_seconds(Fn&& run, double min_seconds) {
-  run();  // warm-up: first touch, caches, the OpenMP pool, oneDNN's JIT
-  std::vector<double> times;
-  double total = 0;
-  while (times.size() < 5 || (total < min_seconds && times.size() < 100)) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    times.push_back(s);
-    total += s;
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
-}
+using nanossl::Conv2dGeometry;
 
 // fp32 peak on `threads` threads, GFLOP/s (bench_peak's AVX-512 or AVX2 loop).
 double fp32_peak(int threads) {

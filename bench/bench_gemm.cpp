@@ -29,8 +29,11 @@
 #include <vector>
 
 #include "cpu/gemm.h"
+#include "timing.h"
 
 namespace {
+
+using nanossl::bench::median_seconds;
 
 struct Shape {
   std::string name;
@@ -90,23 +93,6 @@ OpenBlas load_openblas() {
     lib.config += std::string(" core=") + get();
   if (!lib.set_threads) lib.sgemm = nullptr;
   return lib;
-}
-
-// Median seconds of `run` over at least 5 timed calls and `min_seconds`, after one warm-up.
-template <class Fn>
-double median_seconds(Fn&& run, double min_seconds) {
-  run();
-  std::vector<double> times;
-  double total = 0;
-  while (times.size() < 5 || (total < min_seconds && times.size() < 200)) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    times.push_back(s);
-    total += s;
-  }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
 }
 
 std::vector<int> parse_ints(const std::string& text) {
@@ -178,7 +164,7 @@ int main(int argc, char** argv) {
             nanossl::cpu::gemm<float>(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A.data(),
                                       a_cols, B.data(), b_cols, 0.0f, C.data(), s.N);
           },
-          min_seconds);
+          min_seconds, 200);
       double peer = 0;
       if (openblas.sgemm) {
         // Let our idle OpenMP workers stop spinning before OpenBLAS's threads start.
@@ -190,7 +176,7 @@ int main(int argc, char** argv) {
                              int(s.N), int(s.K), 1.0f, A.data(), int(a_cols), B.data(),
                              int(b_cols), 0.0f, C.data(), int(s.N));
             },
-            min_seconds);
+            min_seconds, 200);
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       const double ours_gf = flops / ours * 1e-9, peer_gf = peer > 0 ? flops / peer * 1e-9 : 0;
