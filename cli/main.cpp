@@ -15,6 +15,7 @@
 #include <exception>
 #include <iostream>
 
+#include "commands/interrupt.h"
 #include "cpu/denormals.h"
 #include "commands/commands.h"
 
@@ -122,6 +123,9 @@ int main(int argc, char** argv) {
     if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);
     if (preview_cmd->parsed()) return nanossl::run_data_preview(data);
+  } catch (const nanossl::Interrupted& e) {
+    std::cerr << "nanossl: " << e.what() << "\n";
+    return 128 + e.signal();  // the shell's convention for a process stopped by a signal
   } catch (const std::exception& e) {
     std::cerr << "nanossl: " << e.what() << "\n";
     return 1;

@@ -9,6 +9,7 @@
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "commands/interrupt.h"
 
 namespace nanossl {
 
@@ -36,6 +37,16 @@ std::optional<std::string> numerical_fault(std::int64_t step, double loss, const
   std::snprintf(loss_text, sizeof(loss_text), "%g", std::isnan(loss) ? std::fabs(loss) : loss);  // "nan", not "-nan"
   return "step " + std::to_string(step) + ": the loss is " + loss_text + " and the first non-finite gradient is " +
          offender;
+}
+
+void TrainingLoop::stop_at_interrupt(int signal) {
+  if (cadence_.last_saved() != counters_.step) save();
+  const std::string resume = "nanossl " + parts_.command + " --resume " + parts_.out;
+  std::printf("%s: stopped after step %lld with a checkpoint; continue with: %s\n", signal_name(signal).c_str(),
+              static_cast<long long>(counters_.step), resume.c_str());
+  std::fflush(stdout);
+  throw Interrupted(signal, "[" + parts_.command + "] interrupted by " + signal_name(signal) + " after step " +
+                                std::to_string(counters_.step) + "; continue with: " + resume);
 }
 
 void TrainingLoop::stop_at_fault(const std::string& fault, const data::Batch& batch) {
@@ -95,6 +106,7 @@ void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, dou
 }
 
 bool TrainingLoop::run() {
+  const InterruptHandlers interrupts;  // SIGINT/SIGTERM: finish the step, checkpoint, stop
   const LoopConfig& settings = parts_.settings;
   const std::int64_t epochs = settings.epochs, stop_after = settings.stop_after_steps;
   auto stop_asked = [&] { return stop_after > 0 && counters_.step >= stop_after; };
@@ -120,6 +132,7 @@ bool TrainingLoop::run() {
       const bool epoch_end = counters_.position == 0;
       if (counters_.step % settings.log_every == 0 || epoch_end) log(epoch_end, loss_sum, metric_sum, steps_in_window);
       if (cadence_.due(counters_.step, epoch_end)) save();
+      if (const int signal = interrupt_signal()) stop_at_interrupt(signal);
       if (stop_asked() || epoch_end) break;
     }
   }

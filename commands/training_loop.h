@@ -93,6 +93,9 @@ class TrainingLoop {
   // Throws the fault's message, with what anomaly mode finds when detect_anomaly is
   // set (the step re-run on the same batch, every op checked). Nothing is written:
   // the newest checkpoint stays the last good one.
+  // Writes a checkpoint (unless one was just written), prints the resume command and
+  // throws Interrupted.
+  [[noreturn]] void stop_at_interrupt(int signal);
   [[noreturn]] void stop_at_fault(const std::string& fault, const data::Batch& batch);
 
   LoopParts parts_;

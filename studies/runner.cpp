@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "commands/presets.h"
+#include "commands/interrupt.h"
 #include "commands/run_directory.h"
 #include "commands/runs.h"
 #include "nn/checkpoint.h"
@@ -142,6 +143,10 @@ std::optional<Json> Study::result_in(const std::string& dir, const std::string& 
     ++runs_missing;
     return std::nullopt;
   }
+  if (const int signal = interrupt_signal()) {  // asked to stop between two runs
+    throw Interrupted(signal, "[study] interrupted by " + signal_name(signal) +
+                                  "; run the same study command again to continue (finished runs are reused)");
+  }
   const bool checkpointed = command == "pretrain" || command == "train" || command == "finetune";
   const bool resume = checkpointed && fs::exists(dir) && !nn::list_checkpoints(dir).empty();
   if (!resume && fs::exists(dir)) fs::remove_all(dir);  // an evaluation that did not finish: start it again
@@ -151,6 +156,12 @@ std::optional<Json> Study::result_in(const std::string& dir, const std::string& 
   const auto start = std::chrono::steady_clock::now();
   try {
     with_stdout_to(dir + (resume ? "/log-resumed.txt" : "/log.txt"), [&] { execute(dir, resume); });
+  } catch (const Interrupted& interrupted) {
+    std::printf(" interrupted\n");
+    throw Interrupted(interrupted.signal(),
+                      "[study] interrupted by " + signal_name(interrupted.signal()) + " during " + what +
+                          "; run the same study command again to continue (finished runs are reused, this one "
+                          "resumes from its checkpoint)");
   } catch (const std::exception& error) {
     std::printf(" failed\n");
     throw std::runtime_error("[study] " + what + " (" + dir + ", log in " + dir + "/log.txt): " + error.what());

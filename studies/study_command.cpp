@@ -13,6 +13,7 @@
 #include "commands/commands.h"
 #include "commands/presets.h"
 #include "commands/run_directory.h"
+#include "commands/interrupt.h"
 #include "commands/run_lock.h"
 #include "studies/studies.h"
 
@@ -121,6 +122,7 @@ int run_study(const StudyOptions& options) {
     return 0;
   }
   const DirectoryLock lock(options.out, "study");  // one study writing OUT at a time
+  const InterruptHandlers interrupts;  // SIGINT/SIGTERM: the run in progress checkpoints, then the study stops
   if (fs::exists(record_path)) {
     record = read_json(record_path);
     if (record.at("preset").get<std::string>() != options.preset) {
