@@ -15,7 +15,7 @@ long=(--preset train-smoke --set epochs=400 --set checkpoint_every=1000)
 start_long() {
   "$nanossl" train "${long[@]}" --set log_every=1 --out "$1" > "$1.log" 2>&1 &
   pid=$!
-  for _ in $(seq 300); do
+  for _ in $(seq 1200); do  # up to a minute on a loaded machine
     grep -q "step 3/" "$1.log" 2>/dev/null && return 0
     sleep 0.05
   done
