@@ -82,6 +82,10 @@ data::DatasetPtr labeled_training_set(data::DatasetPtr base, std::int64_t labels
     throw std::invalid_argument("[config] labels: " + std::to_string(labels) + " is not a positive multiple of the " +
                                 std::to_string(classes) + " classes of " + base->name());
   }
+  if (labels > base->size()) {
+    throw std::invalid_argument("[config] labels: " + std::to_string(labels) + " is more than the " +
+                                std::to_string(base->size()) + " training images of " + base->name());
+  }
   auto indices = data::labeled_subset(*base, labels / classes, seed);
   return std::make_shared<data::SubsetDataset>(base, std::move(indices),
                                                base->name() + "[" + std::to_string(labels) + " labels]");

@@ -5,7 +5,9 @@
 // nested struct (one with its own `fields`) is a JSON object; a struct spliced in
 // with `part.fields(f)` adds its keys at the same level.
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,36 @@ using Json = nlohmann::json;
 
 [[noreturn]] inline void config_error(const std::string& message) { throw std::invalid_argument("[config] " + message); }
 
+// The values a numeric key accepts, given as a fourth argument of f(...): a value
+// outside is refused when read, naming the key, the value and the range, so a
+// batch size of 0 fails at start and not as a division by zero an hour in.
+struct Range {
+  double min = -std::numeric_limits<double>::infinity(), max = std::numeric_limits<double>::infinity();
+  bool min_open = false;  // (min, max] rather than [min, max]
+  bool contains(double v) const { return (min_open ? v > min : v >= min) && v <= max; }
+  bool limited() const { return std::isfinite(min) || std::isfinite(max); }
+  std::string text() const {
+    auto number = [](double v) {
+      std::string s = std::to_string(v);
+      s.erase(s.find_last_not_of('0') + 1);
+      if (s.back() == '.') s.pop_back();
+      return s;
+    };
+    // Appended rather than prefixed: `"literal" + string` trips a false -Wrestrict in GCC 12.
+    std::string text;
+    if (!std::isfinite(max)) {
+      text = min_open ? "above " : "at least ";
+      return text += number(min);
+    }
+    if (!std::isfinite(min)) return (text = "at most ") += number(max);
+    text = min_open ? "(" : "[";
+    return text += number(min) + ", " + number(max) + "]";
+  }
+};
+inline Range at_least(double min) { return {min}; }
+inline Range positive() { return {0.0, std::numeric_limits<double>::infinity(), true}; }
+inline Range between(double min, double max) { return {min, max}; }
+
 // Reads the fields present in one JSON object; keys it does not know are an error
 // (a typo must not silently fall back to a default). Missing keys keep the member's
 // default.
@@ -30,9 +62,15 @@ class ConfigReader {
   }
 
   template <class T>
-  void operator()(const char* key, T& member, const char* /*help*/) {
+  void operator()(const char* key, T& member, const char* /*help*/, Range range = {}) {
     seen_.insert(key);
-    if (object_.contains(key)) read(object_.at(key), path_ + key, member);
+    if (!object_.contains(key)) return;
+    read(object_.at(key), path_ + key, member);
+    if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) {
+      check_range(path_ + key, static_cast<double>(member), range);
+    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+      for (std::int64_t item : member) check_range(path_ + key, static_cast<double>(item), range);
+    }
   }
 
   // After the struct's fields: every key of the object must have been one of them.
@@ -48,6 +86,13 @@ class ConfigReader {
 
  private:
   std::string where() const { return path_.empty() ? "" : path_.substr(0, path_.size() - 1) + ": "; }
+
+  static void check_range(const std::string& key, double value, const Range& range) {
+    if (range.contains(value)) return;
+    Json shown = value;
+    if (value == std::floor(value) && std::fabs(value) < 1e15) shown = static_cast<std::int64_t>(value);
+    config_error(key + ": " + shown.dump() + " is out of range (" + range.text() + ")");
+  }
 
   static void read(const Json& v, const std::string& key, std::int64_t& member) {
     if (!v.is_number_integer()) config_error(key + ": expected an integer, got " + v.dump());
@@ -108,7 +153,7 @@ class ConfigReader {
 class ConfigWriter {
  public:
   template <class T>
-  void operator()(const char* key, T& member, const char* /*help*/) {
+  void operator()(const char* key, T& member, const char* /*help*/, Range /*range*/ = {}) {
     object[key] = write(member);
   }
   Json object = Json::object();
@@ -149,12 +194,13 @@ std::string config_type_name() {
 // docs/config.md.
 struct ConfigKey {
   std::string key, type, default_value, help;
+  Range range;  // unlimited for keys that are not numbers
 };
 class ConfigLister {
  public:
   explicit ConfigLister(std::string path = "") : path_(std::move(path)) {}
   template <class T>
-  void operator()(const char* key, T& member, const char* help) {
+  void operator()(const char* key, T& member, const char* help, Range range = {}) {
     if constexpr (requires(T& section, ConfigLister& lister) { section.fields(lister); }) {
       ConfigLister nested(path_ + key + ".");
       member.fields(nested);
@@ -162,7 +208,7 @@ class ConfigLister {
     } else {
       ConfigWriter writer;
       writer("value", member, help);
-      keys.push_back({path_ + key, config_type_name<T>(), writer.object["value"].dump(), help});
+      keys.push_back({path_ + key, config_type_name<T>(), writer.object["value"].dump(), help, range});
     }
   }
   std::vector<ConfigKey> keys;

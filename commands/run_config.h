@@ -20,9 +20,9 @@ struct ModelConfig {
   bool zero_init_residual = false;
   template <class F>
   void fields(F& f) {
-    f("depth", depth, "ResNet depth: 18, 34 or 50");
+    f("depth", depth, "ResNet depth: 18, 34 or 50", between(18, 50));
     f("stem", stem, "cifar (3x3 stride-1 conv, no max-pool) or imagenet (7x7 stride-2 conv + max-pool)");
-    f("width", width, "channels of the first stage (64 in torchvision's ResNets)");
+    f("width", width, "channels of the first stage (64 in torchvision's ResNets)", at_least(1));
     f("zero_init_residual", zero_init_residual, "start the last BN of every residual branch at zero");
   }
 };
@@ -39,12 +39,12 @@ struct OptimizerConfig {
   template <class F>
   void fields(F& f) {
     f("name", name, "sgd or lars");
-    f("lr", lr, "base learning rate, before lr_scaling");
+    f("lr", lr, "base learning rate, before lr_scaling", positive());
     f("lr_scaling", lr_scaling, "none, linear (lr x batch/256) or sqrt (lr x sqrt(batch))");
-    f("momentum", momentum, "heavy-ball momentum");
+    f("momentum", momentum, "heavy-ball momentum", between(0, 1));
     f("nesterov", nesterov, "Nesterov momentum (sgd only)");
-    f("weight_decay", weight_decay, "L2 weight decay");
-    f("eta", eta, "LARS trust coefficient (lars only)");
+    f("weight_decay", weight_decay, "L2 weight decay", at_least(0));
+    f("eta", eta, "LARS trust coefficient (lars only)", positive());
     f("exclude_bn_and_bias", exclude_bn_and_bias, "no weight decay (and for LARS no trust scaling) on BN and biases");
   }
 };
@@ -54,8 +54,8 @@ struct ScheduleConfig {
   double final_lr = 0.0;
   template <class F>
   void fields(F& f) {
-    f("warmup_epochs", warmup_epochs, "linear warm-up length in epochs (fractions allowed)");
-    f("final_lr", final_lr, "learning rate at the end of the cosine decay");
+    f("warmup_epochs", warmup_epochs, "linear warm-up length in epochs (fractions allowed)", at_least(0));
+    f("final_lr", final_lr, "learning rate at the end of the cosine decay", at_least(0));
   }
 };
 
@@ -72,14 +72,15 @@ struct LoopConfig {
   bool detect_anomaly = false;
   template <class F>
   void fields(F& f) {
-    f("epochs", epochs, "passes over the training images");
-    f("batch_size", batch_size, "images per step (SimCLR: source images, two views each)");
-    f("workers", workers, "loader threads decoding and augmenting");
-    f("seed", seed, "seed of initialisation, subsets, shuffling and augmentation");
+    f("epochs", epochs, "passes over the training images", at_least(1));
+    f("batch_size", batch_size, "images per step (SimCLR: source images, two views each)", at_least(1));
+    f("workers", workers, "loader threads decoding and augmenting", between(1, 256));
+    f("seed", seed, "seed of initialisation, subsets, shuffling and augmentation", at_least(0));
     f("device", device, "cpu or cuda[:N]");
-    f("log_every", log_every, "steps between metrics rows and progress lines");
-    f("checkpoint_every", checkpoint_every, "steps between checkpoints (0: at epoch ends only)");
-    f("stop_after_steps", stop_after_steps, "stop (with a checkpoint) after this many steps; 0: run to the end");
+    f("log_every", log_every, "steps between metrics rows and progress lines", at_least(1));
+    f("checkpoint_every", checkpoint_every, "steps between checkpoints (0: at epoch ends only)", at_least(0));
+    f("stop_after_steps", stop_after_steps, "stop (with a checkpoint) after this many steps; 0: run to the end",
+      at_least(0));
     f("detect_anomaly", detect_anomaly,
       "on a non-finite loss or gradient, re-run that step checking every op, and name the first to produce one");
   }
@@ -103,8 +104,8 @@ struct TrainConfig {
   void fields(F& f) {
     f("// about", about, "what the preset is for");
     f("dataset", dataset, "fashion, glyphs, shapes, cifar10:DIR, folder:DIR, ... (docs/data-readers.md)");
-    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all");
-    f("channels", channels, "input channels the images are converted to; 0: the dataset's");
+    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all", at_least(0));
+    f("channels", channels, "input channels the images are converted to; 0: the dataset's", between(0, 3));
     f("corruption", corruption, "corruption of the training images (docs/corruptions.md); none");
     f("init_encoder", init_encoder, "a pretraining run whose encoder initialises the network (finetune)");
     f("augmentation", augmentation, "supervised (crop + flip) or none");
@@ -112,7 +113,8 @@ struct TrainConfig {
     f("optimizer", optimizer, "");
     f("schedule", schedule, "");
     loop.fields(f);
-    f("eval_every_epochs", eval_every_epochs, "epochs between test-set evaluations during training; 0: at the end only");
+    f("eval_every_epochs", eval_every_epochs, "epochs between test-set evaluations during training; 0: at the end only",
+      at_least(0));
   }
 };
 
@@ -122,9 +124,9 @@ struct HeadConfig {
   std::int64_t dim = 128;
   template <class F>
   void fields(F& f) {
-    f("layers", layers, "Linear layers of the projection head (BN + ReLU between them)");
-    f("hidden", hidden, "hidden width of the head; 0: the encoder's feature width");
-    f("dim", dim, "projection (embedding) dimension");
+    f("layers", layers, "Linear layers of the projection head (BN + ReLU between them)", between(1, 8));
+    f("hidden", hidden, "hidden width of the head; 0: the encoder's feature width", at_least(0));
+    f("dim", dim, "projection (embedding) dimension", at_least(1));
   }
 };
 
@@ -134,8 +136,9 @@ struct AugmentConfig {
   std::string blur = "auto";
   template <class F>
   void fields(F& f) {
-    f("strength", strength, "colour-jitter strength s (brightness, contrast, saturation 0.8s, hue 0.2s)");
-    f("crop_scale_min", crop_scale_min, "smallest area fraction of the random resized crop");
+    f("strength", strength, "colour-jitter strength s (brightness, contrast, saturation 0.8s, hue 0.2s)",
+      between(0, 1.25));
+    f("crop_scale_min", crop_scale_min, "smallest area fraction of the random resized crop", {0.0, 1.0, true});
     f("blur", blur, "Gaussian blur: auto (off at 32 px and below), on or off");
   }
 };
@@ -149,12 +152,12 @@ struct KnnMonitorConfig {
   std::int64_t test_images = 2000;
   template <class F>
   void fields(F& f) {
-    f("every_epochs", every_epochs, "epochs between kNN monitor evaluations; 0: never");
+    f("every_epochs", every_epochs, "epochs between kNN monitor evaluations; 0: never", at_least(0));
     f("dataset", dataset, "labelled dataset of the monitor; empty: the pretraining dataset (a pool needs one)");
-    f("k", k, "neighbours that vote");
-    f("temperature", temperature, "temperature of the similarity weights");
-    f("train_images", train_images, "memory images (class-balanced fixed subset); 0: all");
-    f("test_images", test_images, "test images scored; 0: all");
+    f("k", k, "neighbours that vote", at_least(1));
+    f("temperature", temperature, "temperature of the similarity weights", positive());
+    f("train_images", train_images, "memory images (class-balanced fixed subset); 0: all", at_least(0));
+    f("test_images", test_images, "test images scored; 0: all", at_least(0));
   }
 };
 
@@ -178,13 +181,13 @@ struct PretrainConfig {
   void fields(F& f) {
     f("// about", about, "what the preset is for");
     f("dataset", dataset, "a dataset, or a pool of domains pool:A+B[+C]");
-    f("images", images, "pretraining images, a fixed nested subset (a pool: split evenly); 0: all");
-    f("data_seed", data_seed, "seed of the subset and the corruption (fixed across pretraining seeds)");
+    f("images", images, "pretraining images, a fixed nested subset (a pool: split evenly); 0: all", at_least(0));
+    f("data_seed", data_seed, "seed of the subset and the corruption (fixed across pretraining seeds)", at_least(0));
     f("corruption", corruption, "corruption of the pretraining images (docs/corruptions.md); none");
-    f("channels", channels, "input channels the images are converted to; 0: the dataset's (a pool: the most)");
+    f("channels", channels, "input channels the images are converted to; 0: the dataset's (a pool: the most)", between(0, 3));
     f("model", model, "");
     f("head", head, "");
-    f("temperature", temperature, "NT-Xent temperature");
+    f("temperature", temperature, "NT-Xent temperature", positive());
     f("augment", augment, "");
     f("optimizer", optimizer, "");
     f("schedule", schedule, "");
@@ -207,14 +210,14 @@ struct FrozenEvalConfig {
   template <class F>
   void fields(F& f) {
     f("dataset", dataset, "the dataset whose training split trains and whose test split scores");
-    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all");
-    f("channels", channels, "input channels of a random encoder; 0: the dataset's");
+    f("labels", labels, "labelled training images, a class-balanced fixed subset; 0: all", at_least(0));
+    f("channels", channels, "input channels of a random encoder; 0: the dataset's", between(0, 3));
     f("encoder", encoder, "a pretrain or train run directory, or random");
     f("encoder2", encoder2, "a second encoder whose features are concatenated; empty: none");
     f("model", model, "architecture of a random encoder (a run's encoder brings its own)");
-    f("seed", seed, "seed of the labelled subset, the probe and a random encoder");
+    f("seed", seed, "seed of the labelled subset, the probe and a random encoder", at_least(0));
     f("device", device, "cpu or cuda[:N]");
-    f("workers", workers, "loader threads for feature extraction");
+    f("workers", workers, "loader threads for feature extraction", between(1, 256));
   }
 };
 
@@ -228,12 +231,12 @@ struct ProbeOptimConfig {
   bool standardize = true;
   template <class F>
   void fields(F& f) {
-    f("epochs", epochs, "passes of the probe over the cached features");
-    f("batch_size", batch_size, "features per step");
-    f("lr", lr, "learning rate (cosine decay to 0)");
-    f("momentum", momentum, "SGD momentum");
+    f("epochs", epochs, "passes of the probe over the cached features", at_least(1));
+    f("batch_size", batch_size, "features per step", at_least(1));
+    f("lr", lr, "learning rate (cosine decay to 0)", positive());
+    f("momentum", momentum, "SGD momentum", between(0, 1));
     f("nesterov", nesterov, "Nesterov momentum");
-    f("weight_decay", weight_decay, "L2 weight decay");
+    f("weight_decay", weight_decay, "L2 weight decay", at_least(0));
     f("standardize", standardize, "standardise features with the training set's mean and std");
   }
 };
@@ -256,8 +259,8 @@ struct KnnOptionsConfig {
   double temperature = 0.1;
   template <class F>
   void fields(F& f) {
-    f("k", k, "neighbours that vote");
-    f("temperature", temperature, "temperature of the similarity weights");
+    f("k", k, "neighbours that vote", at_least(1));
+    f("temperature", temperature, "temperature of the similarity weights", positive());
   }
 };
 

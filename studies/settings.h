@@ -20,7 +20,7 @@ struct RunSection {
   template <class F>
   void fields(F& f) {
     f("preset", preset, "the command preset (a name in presets/ or a file)");
-    f("steps", steps, "optimizer steps of every such run; epochs follow from the number of images");
+    f("steps", steps, "optimizer steps of every such run; epochs follow from the number of images", at_least(1));
     f("set", set, "keys of the command preset changed for the study (dotted keys)");
   }
 };
@@ -31,7 +31,7 @@ struct PretrainSection {
   template <class F>
   void fields(F& f) {
     run.fields(f);
-    f("knn_checks", knn_checks, "kNN monitor evaluations per pretraining run; 0: none");
+    f("knn_checks", knn_checks, "kNN monitor evaluations per pretraining run; 0: none", at_least(0));
   }
 };
 
@@ -52,8 +52,8 @@ struct QuantitySettings {
   template <class F>
   void fields(F& f) {
     f("dataset", dataset, "the dataset of the quantity study");
-    f("pretrain_images", pretrain_images, "sizes of the nested pretraining subsets, smallest first");
-    f("labels", labels, "sizes of the labelled subsets, smallest first");
+    f("pretrain_images", pretrain_images, "sizes of the nested pretraining subsets, smallest first", at_least(1));
+    f("labels", labels, "sizes of the labelled subsets, smallest first", at_least(1));
   }
 };
 
@@ -66,10 +66,10 @@ struct DomainSettings {
   template <class F>
   void fields(F& f) {
     f("datasets", datasets, "the domains: each pretrains an encoder and is an evaluation column");
-    f("images", images, "pretraining images per encoder (even: pools and halves take half)");
-    f("labels_per_class", labels_per_class, "labelled images per class of every probe");
-    f("channels", channels, "channels every encoder sees, so grey and colour domains mix");
-    f("pretrain_steps", pretrain_steps, "steps of each pretraining; 0: the pretrain section's");
+    f("images", images, "pretraining images per encoder (even: pools and halves take half)", at_least(2));
+    f("labels_per_class", labels_per_class, "labelled images per class of every probe", at_least(1));
+    f("channels", channels, "channels every encoder sees, so grey and colour domains mix", between(1, 3));
+    f("pretrain_steps", pretrain_steps, "steps of each pretraining; 0: the pretrain section's", at_least(0));
   }
 };
 
@@ -83,9 +83,9 @@ struct QualitySettings {
   template <class F>
   void fields(F& f) {
     f("dataset", dataset, "the dataset whose pretraining images are corrupted");
-    f("images", images, "pretraining images; 0: all");
-    f("labels", labels, "labels of the supervised runs; 0: all");
-    f("probe_labels", probe_labels, "clean labels of the probes of both methods; 0: all");
+    f("images", images, "pretraining images; 0: all", at_least(0));
+    f("labels", labels, "labels of the supervised runs; 0: all", at_least(0));
+    f("probe_labels", probe_labels, "clean labels of the probes of both methods; 0: all", at_least(0));
     f("corruptions", corruptions, "corruptions of the pretraining images (docs/corruptions.md)");
   }
 };
@@ -96,7 +96,7 @@ struct GranularityDataset {
   template <class F>
   void fields(F& f) {
     f("name", name, "a dataset with a coarse level");
-    f("images", images, "pretraining images; 0: all");
+    f("images", images, "pretraining images; 0: all", at_least(0));
   }
 };
 
@@ -106,7 +106,7 @@ struct GranularitySettings {
   template <class F>
   void fields(F& f) {
     f("datasets", datasets, "datasets with a label hierarchy");
-    f("labels", labels, "labelled images of the fine level; 0: all");
+    f("labels", labels, "labelled images of the fine level; 0: all", at_least(0));
   }
 };
 
@@ -127,8 +127,8 @@ struct StudySettings {
   template <class F>
   void fields(F& f) {
     f("// about", about, "what the preset is for");
-    f("seeds", seeds, "repeats of every run, seeds 0..N-1");
-    f("workers", workers, "loader threads of every run");
+    f("seeds", seeds, "repeats of every run, seeds 0..N-1", at_least(1));
+    f("workers", workers, "loader threads of every run", between(1, 256));
     f("device", device, "device of every run: cpu or cuda[:N]");
     f("model", model, "the architecture of every run");
     f("pretrain", pretrain, "SimCLR pretraining runs");

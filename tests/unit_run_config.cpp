@@ -1,9 +1,11 @@
 // Typed run configurations: parsing refuses unknown keys and wrong types by name,
 // defaults fill what a preset leaves out, overrides reach any key, JSON round-trips,
 // and every shipped preset resolves.
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "commands/presets.h"
 #include "commands/run_config.h"
@@ -76,6 +78,76 @@ TEST(RunConfig, OverridesReachAnyKeyAndRefuseTyposAndTypes) {
                {"override 'epochs=many'", "holds a number, got a string"});
   expect_error([] { resolve_config<TrainConfig>("train-smoke", {"epochs"}); }, {"is not key=value"});
   expect_error([] { resolve_config<TrainConfig>("no-such-preset", {}); }, {"no preset named 'no-such-preset'"});
+}
+
+// A JSON object holding `value` at the dotted path `key` ("model.width" -> {"model": {"width": v}}).
+Json at_path(const std::string& key, const Json& value) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return Json{{key, value}};
+  return Json{{key.substr(0, dot), at_path(key.substr(dot + 1), value)}};
+}
+
+// For every range-limited key of Config: a value just outside each end is refused
+// naming the key, the value and the range; a closed end itself is accepted.
+template <class Config>
+int check_every_range(const char* type) {
+  int checked = 0;
+  for (const ConfigKey& key : config_keys<Config>()) {
+    if (!key.range.limited()) continue;
+    SCOPED_TRACE(std::string(type) + " " + key.key);
+    const bool integer = key.type != "number", list = key.type == "list of integers";
+    auto as_json = [&](double v) {
+      Json value = integer ? Json(static_cast<std::int64_t>(v)) : Json(v);
+      return at_path(key.key, list ? Json::array({value}) : value);
+    };
+    const double step = integer ? 1.0 : 1e-3;
+    std::vector<double> outside;
+    if (std::isfinite(key.range.min)) outside.push_back(key.range.min_open ? key.range.min : key.range.min - step);
+    if (std::isfinite(key.range.max)) outside.push_back(key.range.max + step);
+    for (double v : outside) {
+      expect_error([&] { config_from_json<Config>(as_json(v), "test"); },
+                   {"[config] " + key.key + ": ", "is out of range (" + key.range.text() + ")"});
+      ++checked;
+    }
+    if (std::isfinite(key.range.min) && !key.range.min_open) {
+      EXPECT_NO_THROW(config_from_json<Config>(as_json(key.range.min), ""));
+    }
+    if (std::isfinite(key.range.max)) {
+      EXPECT_NO_THROW(config_from_json<Config>(as_json(key.range.max), ""));
+    }
+  }
+  return checked;
+}
+
+TEST(RunConfig, EveryRangeIsEnforcedAtBothEnds) {
+  EXPECT_GE(check_every_range<TrainConfig>("TrainConfig"), 20);
+  EXPECT_GE(check_every_range<PretrainConfig>("PretrainConfig"), 20);
+  EXPECT_GE(check_every_range<ProbeConfig>("ProbeConfig"), 8);
+  EXPECT_GE(check_every_range<KnnConfig>("KnnConfig"), 3);
+  EXPECT_GE(check_every_range<StudySettings>("StudySettings"), 10);
+}
+
+TEST(RunConfig, DefaultsAreInsideTheirRanges) {
+  // Written out and read back, every default passes its own range check.
+  const TrainConfig train;
+  const PretrainConfig pretrain;
+  const ProbeConfig probe;
+  const KnnConfig knn;
+  const StudySettings study;
+  EXPECT_NO_THROW(config_from_json<TrainConfig>(config_to_json(train), "defaults"));
+  EXPECT_NO_THROW(config_from_json<PretrainConfig>(config_to_json(pretrain), "defaults"));
+  EXPECT_NO_THROW(config_from_json<ProbeConfig>(config_to_json(probe), "defaults"));
+  EXPECT_NO_THROW(config_from_json<KnnConfig>(config_to_json(knn), "defaults"));
+  EXPECT_NO_THROW(config_from_json<StudySettings>(config_to_json(study), "defaults"));
+}
+
+TEST(RunConfig, AnOutOfRangeOverrideNamesKeyValueAndRange) {
+  expect_error([] { resolve_config<TrainConfig>("train-smoke", {"batch_size=0"}); },
+               {"batch_size: 0 is out of range (at least 1)"});
+  expect_error([] { resolve_config<PretrainConfig>("pretrain-smoke", {"optimizer.lr=-0.1"}); },
+               {"optimizer.lr: -0.1 is out of range (above 0)"});
+  expect_error([] { resolve_config<PretrainConfig>("pretrain-smoke", {"augment.crop_scale_min=1.5"}); },
+               {"crop_scale_min: 1.5 is out of range ((0, 1])"});
 }
 
 TEST(RunConfig, EveryShippedPresetResolves) {
