@@ -104,11 +104,11 @@ int run_data_inspect(const DataOptions& options) {
   const bool gzip = bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
   const bool idx_magic = bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08;
   if (gzip || idx_magic) {
-    const IdxArray array = parse_idx(bytes.data(), bytes.size(), path);
+    const std::vector<std::int64_t> shape = check_idx(bytes.data(), bytes.size(), path);
     std::string dims;
-    for (std::size_t i = 0; i < array.dims.size(); ++i) {
+    for (std::size_t i = 0; i < shape.size(); ++i) {
       if (i > 0) dims += 'x';
-      dims += std::to_string(array.dims[i]);
+      dims += std::to_string(shape[i]);
     }
     std::printf("%s: IDX%s array of u8, %s\n", path.c_str(), gzip ? " (gzipped)" : "", dims.c_str());
     return 0;

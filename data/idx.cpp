@@ -85,7 +85,8 @@ std::string dims_str(const std::vector<std::int64_t>& dims) {
   return s;
 }
 
-IdxArray parse_plain(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims) {
+IdxArray parse_plain(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims,
+                     bool keep = true) {
   IdxArray array;
   array.dims = parse_header(bytes, size, source, expected_dims);
   const std::size_t header = 4 + 4 * array.dims.size();
@@ -95,13 +96,16 @@ IdxArray parse_plain(const std::uint8_t* bytes, std::size_t size, const std::str
                                 dims_str(array.dims) + ") declares " + std::to_string(payload) +
                                 " bytes of data, the file holds " + std::to_string(size - header));
   }
-  array.data.assign(bytes + header, bytes + size);
+  if (keep) array.data.assign(bytes + header, bytes + size);
   return array;
 }
 
 // Inflates a gzip stream: first the header, then exactly the payload it declares
 // (growing the buffer only as data arrives), then checks that the stream ends.
-IdxArray parse_gzip(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims) {
+// With `keep` false the payload passes through a 1 MiB window and only its length
+// is checked, so a file can be validated in memory independent of its size.
+IdxArray parse_gzip(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims,
+                    bool keep = true) {
   z_stream zs{};
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw idx_error(source, "cannot start zlib");
   struct Ender {
@@ -143,7 +147,13 @@ IdxArray parse_gzip(const std::uint8_t* bytes, std::size_t size, const std::stri
   IdxArray array;
   array.dims = parse_header(head.data(), head.size(), source + " (inflated)", expected_dims);
   const auto payload = static_cast<std::size_t>(product(array.dims));
-  const std::size_t have = inflate_into(array.data, 0, payload);
+  std::size_t have = 0;
+  if (keep) {
+    have = inflate_into(array.data, 0, payload);
+  } else {
+    std::vector<std::uint8_t> window;
+    while (have < payload && !ended) have += inflate_into(window, 0, std::min<std::size_t>(payload - have, 1u << 20));
+  }
   if (have < payload) {
     throw idx_error(source, "truncated: the header (" + dims_str(array.dims) + ") declares " + std::to_string(payload) +
                                 " bytes of data, the gzip stream holds " + std::to_string(have));
@@ -164,6 +174,11 @@ IdxArray parse_gzip(const std::uint8_t* bytes, std::size_t size, const std::stri
 IdxArray parse_idx(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims) {
   if (size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) return parse_gzip(bytes, size, source, expected_dims);
   return parse_plain(bytes, size, source, expected_dims);
+}
+
+std::vector<std::int64_t> check_idx(const std::uint8_t* bytes, std::size_t size, const std::string& source) {
+  if (size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) return parse_gzip(bytes, size, source, 0, false).dims;
+  return parse_plain(bytes, size, source, 0, false).dims;
 }
 
 IdxArray read_idx(const std::string& path, int expected_dims) {

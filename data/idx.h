@@ -19,6 +19,9 @@ struct IdxArray {
 // Parses IDX bytes, gzipped (1f 8b) or plain. `expected_dims` (1 or 3; 0 = any)
 // is the dimension count the caller needs. Every error names `source`.
 IdxArray parse_idx(const std::uint8_t* bytes, std::size_t size, const std::string& source, int expected_dims = 0);
+// The dimensions of IDX bytes after every check parse_idx makes, without keeping
+// the data: a gzipped file is inflated through a small window (`data inspect`).
+std::vector<std::int64_t> check_idx(const std::uint8_t* bytes, std::size_t size, const std::string& source);
 // read_file + parse_idx.
 IdxArray read_idx(const std::string& path, int expected_dims = 0);
 // Writes a plain (uncompressed) u8 IDX file; for tests and exports.

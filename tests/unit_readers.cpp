@@ -123,6 +123,24 @@ TEST(Idx, LengthMustMatchTheHeader) {
   expect_error([&] { parse(gzip(liar)); }, {"len.idx: truncated", "gzip stream holds 3"});
 }
 
+TEST(Idx, CheckingKeepsNoDataButMakesEveryCheck) {
+  // check_idx (used by `data inspect`) gives parse_idx's dimensions and errors.
+  const std::vector<std::uint8_t> good = encode_idx(image_array(300, 64, 64));  // 1.2 MB: several windows
+  for (const auto& bytes : {good, gzip(good)}) {
+    EXPECT_EQ(check_idx(bytes.data(), bytes.size(), "ok.idx"), (std::vector<std::int64_t>{300, 64, 64}));
+  }
+  auto check = [](const std::vector<std::uint8_t>& b) { return check_idx(b.data(), b.size(), "len.idx"); };
+  std::vector<std::uint8_t> cut(good.begin(), good.end() - 5), longer = good;
+  longer.push_back(1);
+  expect_error([&] { check(cut); }, {"[idx] len.idx: truncated", "holds 1228795"});
+  expect_error([&] { check(longer); }, {"len.idx: trailing bytes"});
+  expect_error([&] { check(gzip(cut)); }, {"len.idx: truncated", "gzip stream holds 1228795"});
+  expect_error([&] { check(gzip(longer)); }, {"len.idx: trailing bytes"});
+  const std::vector<std::uint8_t> packed = gzip(good);
+  std::vector<std::uint8_t> half(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(packed.size() / 2));
+  expect_error([&] { check(half); }, {"[idx] len.idx", "truncated"});
+}
+
 TEST(Idx, TruncatedGzipStreamsAreErrors) {
   const std::vector<std::uint8_t> packed = gzip(encode_idx(image_array(20, 8, 8)));
   for (std::size_t keep : {std::size_t{2}, std::size_t{10}, std::size_t{25}, packed.size() / 2, packed.size() - 4}) {
