@@ -185,6 +185,17 @@ TEST(Allocator, ReusesFreedBuffers) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again.data_ptr()) % 64, 0u);
 }
 
+TEST(Allocator, ABeyondTheLimitRequestIsRefusedNamingItsSize) {
+  const std::size_t limit = cpu::host_memory_limit();
+  EXPECT_GT(limit, std::size_t{64} << 20);  // a default was found
+  cpu::host_set_memory_limit(std::size_t{64} << 20);
+  nanossl::testing::expect_error([] { Tensor::empty({1024, 1024, 32}); },  // 128 MiB of f32
+               {"[cpu allocator] out of memory", "134217728 bytes", "limit of 64.0 MiB"});
+  Tensor fits = Tensor::empty({1024, 1024, 8});  // 32 MiB: still served
+  EXPECT_EQ(fits.numel(), 1024 * 1024 * 8);
+  cpu::host_set_memory_limit(limit);
+}
+
 TEST(Tensor, SetDataRepointsEveryHandle) {
   Tensor parameter = Tensor::zeros({2, 2});
   parameter.set_requires_grad();
