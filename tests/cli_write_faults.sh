@@ -6,7 +6,8 @@
 # same per-step losses and the same result.json as a run done straight.
 # Usage: cli_write_faults.sh NANOSSL_BINARY WORK_DIR [injected|tmpfs]
 #   injected (default): the fault hook, for train and pretrain;
-#   tmpfs: a tiny tmpfs that fills up; exits 77 (skipped) where mounting is refused.
+#   tmpfs: a tiny tmpfs that fills up, then read-only; exits 77 (skipped) where
+#   mounting is refused.
 set -euo pipefail
 nanossl=$1
 work=$2
@@ -68,11 +69,14 @@ if [ "$mode" = tmpfs ]; then
   dd if=/dev/zero of="$mnt/filler" bs=4096 2> /dev/null || true
   expect_failure tmpfs-config "$run/config.json|No space left on device" "$nanossl" train --resume "$run"
   rm "$mnt/filler"
-  mount -o remount,size=64m "$mnt"
+  # A read-only file system: refused at the first file opened for writing.
+  mount -o remount,ro "$mnt"
+  expect_failure tmpfs-readonly "$run/.lock|Read-only file system" "$nanossl" train --resume "$run"
+  mount -o remount,rw,size=64m "$mnt"
   "$nanossl" train --resume "$run" > "$work/tmpfs-resume.log"
   grep -q "resuming from $run/checkpoints/step-000000006" "$work/tmpfs-resume.log"
   expect_same_as "$work/straight" "$run"
-  echo "tmpfs ($size bytes): stopped at step 9 naming the file; resumed from step 6 with room: identical"
+  echo "tmpfs ($size bytes): stopped at step 9 naming the file, then refused full and read-only; resumed from step 6 with room: identical"
   exit 0
 fi
 
