@@ -252,9 +252,7 @@ void save_checkpoint(const std::string& run_dir, const std::map<std::string, Ten
 
   const fs::path dir = fs::path(run_dir) / "checkpoints";
   std::error_code ec;
-  // Not create_directories: a run directory removed under a running process is an
-  // error, not a fresh directory silently holding only the newest checkpoint.
-  fs::create_directory(dir, ec);
+  fs::create_directories(dir, ec);
   if (ec) throw WriteError(kWho, dir.string(), "cannot create", ec.value());
   // What a killed save left behind is never a checkpoint: remove it.
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
