@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "base/file_write.h"
 #include "data/channels_view.h"
 #include "data/registry.h"
 #include "commands/builders.h"
@@ -25,36 +25,39 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 }
 
 // NumPy's .npy v1.0: magic, header length, a Python-dict header padded to 64 bytes.
+// Both formats are built in memory and written atomically (base/file_write.h): a
+// failed write names the file and the reason, and leaves no half-written output.
 void write_npy(const std::string& path, const std::vector<float>& values, std::int64_t rows, std::int64_t cols) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
                        std::to_string(cols) + "), }";
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error("[predict] cannot write " + path);
-  const unsigned char magic[8] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
-  out.write(reinterpret_cast<const char*>(magic), 8);
   const auto length = static_cast<std::uint16_t>(header.size());
-  const unsigned char length_bytes[2] = {static_cast<unsigned char>(length & 0xff), static_cast<unsigned char>(length >> 8)};
-  out.write(reinterpret_cast<const char*>(length_bytes), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  std::string bytes = "\x93NUMPY\x01";
+  bytes += '\0';
+  bytes += static_cast<char>(length & 0xff);
+  bytes += static_cast<char>(length >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  write_file_atomically(path, bytes, "[predict]");
 }
 
 void write_csv(const std::string& path, const std::vector<float>& values, const std::vector<std::int64_t>& labels,
                std::int64_t cols) {
-  std::FILE* out = std::fopen(path.c_str(), "w");
-  if (!out) throw std::runtime_error("[predict] cannot write " + path);
-  std::fprintf(out, "index,label");
-  for (std::int64_t c = 0; c < cols; ++c) std::fprintf(out, ",logit_%lld", static_cast<long long>(c));
-  std::fprintf(out, "\n");
+  std::string text = "index,label";
+  for (std::int64_t c = 0; c < cols; ++c) text += ",logit_" + std::to_string(c);
+  text += "\n";
+  char cell[32];
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    std::fprintf(out, "%zu,%lld", i, static_cast<long long>(labels[i]));
-    for (std::int64_t c = 0; c < cols; ++c) std::fprintf(out, ",%.9g", values[i * static_cast<std::size_t>(cols) + c]);
-    std::fprintf(out, "\n");
+    text += std::to_string(i) + "," + std::to_string(labels[i]);
+    for (std::int64_t c = 0; c < cols; ++c) {
+      std::snprintf(cell, sizeof cell, ",%.9g", values[i * static_cast<std::size_t>(cols) + c]);
+      text += cell;
+    }
+    text += "\n";
   }
-  std::fclose(out);
+  write_file_atomically(path, text, "[predict]");
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ int pretrain(const RunStart<PretrainConfig>& run) {
                   {"seconds_this_process", loop.seconds()},
                   {"preprocessing", preprocessing}};
   if (last_knn) summary["knn_top1"] = *last_knn;
-  write_text(run.out + "/result.json", summary.dump(2));
+  loop.write_result(summary);
   std::printf("pretraining done in %.0f s%s; encoder in %s\n", loop.seconds(),
               last_knn ? (", kNN top-1 " + format_number(*last_knn) + "%").c_str() : "", run.out.c_str());
   return 0;

@@ -1,13 +1,16 @@
 // Run directories: configuration, checkpoints, metrics and the progress clock; see run_directory.h.
 #include "commands/run_directory.h"
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
+#include "base/file_write.h"
 #include "tensor/random.h"
 
 namespace nanossl {
@@ -105,17 +108,10 @@ void save_run(const std::string& out, const nn::Module& model, const nn::Optimiz
 }
 
 void write_text(const std::string& path, const std::string& text) {
-  // Written beside the target and renamed over it: a run killed mid-write leaves the
-  // old file or the new one, never half of one (result.json marks a finished run).
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial);
-    if (!out) throw std::runtime_error("cannot write " + partial);
-    out << text << "\n";
-    out.close();
-    if (!out) throw std::runtime_error("error writing " + partial);
-  }
-  std::filesystem::rename(partial, path);
+  // Written beside the target and renamed over it: a run killed or out of space
+  // mid-write leaves the old file or the new one, never half of one (result.json
+  // marks a finished run).
+  write_file_atomically(path, text + "\n", "[write]");
 }
 
 Json read_json(const std::string& path) {
@@ -148,33 +144,51 @@ std::string ProgressClock::eta(std::int64_t step) const {
 
 double ProgressClock::seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
-MetricsFile::MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step) {
+namespace {
+
+// The complete rows of an earlier metrics.csv up to `resume_step`. A last line
+// without its newline (a row whose append failed or was killed) is not a row.
+std::vector<std::string> rows_up_to(const std::string& path, std::int64_t resume_step) {
   std::vector<std::string> kept;
-  if (resume_step > 0 && std::filesystem::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= resume_step) kept.push_back(line);
-    }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return kept;
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  std::size_t begin = text.find('\n');  // after the header
+  while (begin != std::string::npos && begin + 1 < text.size()) {
+    const std::size_t end = text.find('\n', begin + 1);
+    if (end == std::string::npos) break;
+    const std::string line = text.substr(begin + 1, end - begin - 1);
+    std::int64_t step = 0;
+    const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), step);
+    if (ec == std::errc() && ptr != line.data() && *ptr == ',' && step <= resume_step) kept.push_back(line);
+    begin = end;
   }
-  file_ = std::fopen(path.c_str(), "w");
-  if (!file_) throw std::runtime_error("[metrics] cannot write " + path);
-  for (std::size_t i = 0; i < columns.size(); ++i) std::fprintf(file_, "%s%s", i ? "," : "", columns[i].c_str());
-  std::fprintf(file_, "\n");
-  for (const std::string& line : kept) std::fprintf(file_, "%s\n", line.c_str());
-  std::fflush(file_);
+  return kept;
 }
 
-MetricsFile::~MetricsFile() {
-  if (file_) std::fclose(file_);
+std::string csv_line(const std::vector<std::string>& values) {
+  std::string line;
+  for (std::size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + values[i];
+  return line + "\n";
 }
 
-void MetricsFile::row(const std::vector<std::string>& values) {
-  for (std::size_t i = 0; i < values.size(); ++i) std::fprintf(file_, "%s%s", i ? "," : "", values[i].c_str());
-  std::fprintf(file_, "\n");
-  std::fflush(file_);
+}  // namespace
+
+MetricsFile::MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step) {
+  // The kept rows are rewritten atomically, so a failure here loses nothing.
+  std::string text = csv_line(columns);
+  if (resume_step > 0) {
+    for (const std::string& line : rows_up_to(path, resume_step)) text += line + "\n";
+  }
+  write_file_atomically(path, text, "[metrics]");
+  file_ = std::make_unique<AppendFile>(path, "[metrics]");
 }
+
+MetricsFile::~MetricsFile() = default;
+
+// One unbuffered write per row: a failed one throws at once (the training loop
+// stops the run), and every earlier row is complete in the file.
+void MetricsFile::row(const std::vector<std::string>& values) { file_->append(csv_line(values)); }
 
 std::string format_number(double value) {
   char text[32];

@@ -6,12 +6,12 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/file_write.h"
 #include "commands/commands.h"
 #include "commands/run_config.h"
 #include "commands/run_lock.h"
@@ -57,13 +57,15 @@ RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& mode
 void save_run(const std::string& out, const nn::Module& model, const nn::Optimizer& optimizer,
               const RunCounters& counters, const Json& config, const std::string& preprocessing);
 
-// Writes text + newline to path atomically (a temporary file renamed over it).
+// Writes text + newline to path atomically (a temporary file, fsynced, renamed over
+// it); a failure throws WriteError naming the file and the system's reason.
 void write_text(const std::string& path, const std::string& text);
 // A JSON file (result.json, study.json); errors name the file.
 Json read_json(const std::string& path);
 
 // metrics.csv: a header, then one row per call; on resume, rows past the resumed
-// step are dropped so the file reads as one uninterrupted run.
+// step (and a partial last row) are dropped so the file reads as one uninterrupted
+// run. A row that cannot be written throws WriteError.
 class MetricsFile {
  public:
   MetricsFile(const std::string& path, const std::vector<std::string>& columns, std::int64_t resume_step);
@@ -73,7 +75,7 @@ class MetricsFile {
   void row(const std::vector<std::string>& values);
 
  private:
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<AppendFile> file_;
 };
 
 std::string format_number(double value);  // shortest round-tripping text ("%.9g")

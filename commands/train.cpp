@@ -97,7 +97,7 @@ int train(const RunStart<TrainConfig>& run) {
                   {"epochs", epochs},
                   {"seconds_this_process", loop.seconds()},
                   {"preprocessing", preprocessing}};
-  write_text(run.out + "/result.json", summary.dump(2));
+  loop.write_result(summary);
   std::printf("test top-1 %.2f%% on %lld images; results in %s\n", result.top1, static_cast<long long>(result.images),
               run.out.c_str());
   return 0;

@@ -81,9 +81,31 @@ TrainingLoop::TrainingLoop(LoopParts parts, RunCounters start)
                start.step),
       clock_(start.step, total_steps_) {}
 
+void TrainingLoop::stop_at_write_error(const std::string& what, const WriteError& error) const {
+  const std::int64_t last = cadence_.last_saved();
+  const std::string next =
+      last > 0 ? "The checkpoints up to step " + std::to_string(last) +
+                     " are intact; fix that and continue with: nanossl " + parts_.command + " --resume " + parts_.out
+               : std::string("No checkpoint had been written; fix that and start the run again");
+  throw std::runtime_error("[" + parts_.command + "] step " + std::to_string(counters_.step) + ": " + what + ": " +
+                           error.what() + ". " + next);
+}
+
 void TrainingLoop::save() {
-  save_run(parts_.out, parts_.model, parts_.optimizer, counters_, parts_.config, parts_.preprocessing);
+  try {
+    save_run(parts_.out, parts_.model, parts_.optimizer, counters_, parts_.config, parts_.preprocessing);
+  } catch (const WriteError& error) {
+    stop_at_write_error("the checkpoint was not written", error);
+  }
   cadence_.saved(counters_.step);
+}
+
+void TrainingLoop::write_result(const Json& summary) {
+  try {
+    write_text(parts_.out + "/result.json", summary.dump(2));
+  } catch (const WriteError& error) {
+    stop_at_write_error("the run finished but result.json was not written (a resume writes it)", error);
+  }
 }
 
 void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window) {
@@ -94,8 +116,12 @@ void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, dou
     if (const auto score = parts_.monitor(counters_.epoch)) monitor = format_number(*score);
   }
   const double loss = loss_sum / steps_in_window, metric = metric_sum / steps_in_window;
-  metrics_.row({std::to_string(counters_.step), std::to_string(counters_.epoch), format_number(parts_.optimizer.lr()),
-                format_number(loss), format_number(metric), format_number(images_per_s), monitor});
+  try {
+    metrics_.row({std::to_string(counters_.step), std::to_string(counters_.epoch), format_number(parts_.optimizer.lr()),
+                  format_number(loss), format_number(metric), format_number(images_per_s), monitor});
+  } catch (const WriteError& error) {
+    stop_at_write_error("metrics.csv was not written", error);
+  }
   std::printf("epoch %lld  step %lld/%lld  loss %.4f  %s %.1f%%  %.0f img/s  ETA %s%s\n",
               static_cast<long long>(counters_.epoch), static_cast<long long>(counters_.step),
               static_cast<long long>(total_steps_), loss, parts_.columns.metric_label.c_str(), metric, images_per_s,

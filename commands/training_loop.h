@@ -84,6 +84,8 @@ class TrainingLoop {
   // A checkpoint of where the loop stands (the final one, after the command's last
   // evaluation).
   void save();
+  // OUT/result.json, the mark of a finished run (run_directory.h's write_text).
+  void write_result(const Json& summary);
   const RunCounters& counters() const { return counters_; }
   std::int64_t total_steps() const { return total_steps_; }
   double seconds() const { return clock_.seconds(); }
@@ -97,6 +99,9 @@ class TrainingLoop {
   // throws Interrupted.
   [[noreturn]] void stop_at_interrupt(int signal);
   [[noreturn]] void stop_at_fault(const std::string& fault, const data::Batch& batch);
+  // A checkpoint, metrics row or result that could not be written (disk full, ...):
+  // throws the error with the step, the newest intact checkpoint and the resume command.
+  [[noreturn]] void stop_at_write_error(const std::string& what, const WriteError& error) const;
 
   LoopParts parts_;
   RunCounters counters_;

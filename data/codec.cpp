@@ -1,6 +1,6 @@
 // Format sniffing, decoder dispatch, and whole-file I/O for the data layer:
-// read_file names the path and the OS reason on every failure; write_file writes
-// a temporary file beside the target, fsyncs it and renames it into place.
+// read_file names the path and the OS reason on every failure; write_file goes
+// through base/file_write.h (a temporary beside the target, fsync, rename).
 #include "data/codec.h"
 
 #include <fcntl.h>
@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+
+#include "base/file_write.h"
 
 namespace nanossl::data {
 
@@ -71,31 +73,7 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::string temp = path + ".tmp.XXXXXX";
-  FileDescriptor file{::mkstemp(temp.data())};
-  if (file.fd < 0) throw os_error("write", "cannot create a temporary file for", path, errno);
-  auto fail = [&](const std::string& what) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    throw os_error("write", what, path, err);
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t put = ::write(file.fd, bytes.data() + done, bytes.size() - done);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
-    }
-    done += static_cast<std::size_t>(put);
-  }
-  if (::fchmod(file.fd, 0644) != 0) fail("cannot set permissions of");
-  if (::fsync(file.fd) != 0) fail("cannot flush");
-  if (::close(file.fd) != 0) {
-    file.fd = -1;
-    fail("cannot close");
-  }
-  file.fd = -1;
-  if (::rename(temp.c_str(), path.c_str()) != 0) fail("cannot rename the temporary file onto");
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "[write]");
 }
 
 }  // namespace nanossl::data

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "base/file_write.h"
 #include "nn/safetensors.h"
 
 namespace nanossl::nn {
@@ -201,8 +202,13 @@ void install_directory(const fs::path& tmp, const fs::path& final_dir) {
   // so a kill here leaves it for the next save to clean), then rename the new one in.
   const fs::path aside = final_dir.parent_path() / (".tmp-replaced-" + final_dir.filename().string());
   remove_tree(aside);
-  if (::rename(final_dir.c_str(), aside.c_str()) != 0 || ::rename(tmp.c_str(), final_dir.c_str()) != 0) {
-    throw checkpoint_error(final_dir.string(), std::string("cannot replace the existing checkpoint: ") + std::strerror(errno));
+  if (::rename(final_dir.c_str(), aside.c_str()) != 0) {
+    throw checkpoint_error(final_dir.string(), std::string("cannot move the existing checkpoint aside: ") + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+    const int error = errno;
+    ::rename(aside.c_str(), final_dir.c_str());  // put the old one back rather than leave none
+    throw checkpoint_error(final_dir.string(), std::string("cannot replace the existing checkpoint: ") + std::strerror(error));
   }
   remove_tree(aside);
 }
@@ -247,7 +253,7 @@ void save_checkpoint(const std::string& run_dir, const std::map<std::string, Ten
   const fs::path dir = fs::path(run_dir) / "checkpoints";
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw checkpoint_error(dir.string(), "cannot create: " + ec.message());
+  if (ec) throw WriteError(kWho, dir.string(), "cannot create", ec.value());
   // What a killed save left behind is never a checkpoint: remove it.
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0) remove_tree(entry.path());
@@ -256,13 +262,20 @@ void save_checkpoint(const std::string& run_dir, const std::map<std::string, Ten
 
   const std::string name = step_dir_name(state.step);
   const fs::path tmp = dir / (".tmp-" + name);
-  fs::create_directory(tmp, ec);
-  if (ec) throw checkpoint_error(tmp.string(), "cannot create: " + ec.message());
-  // Each save fsyncs its file and `tmp`, so the directory is complete on disk before it is renamed.
-  save_safetensors((tmp / kModelFile).string(), model, model_meta);
-  save_safetensors((tmp / kStateFile).string(), optimizer, state_meta);
   const fs::path final_dir = dir / name;
-  install_directory(tmp, final_dir);
+  fs::create_directory(tmp, ec);
+  if (ec) throw WriteError(kWho, tmp.string(), "cannot create", ec.value());
+  try {
+    // Each save fsyncs its file and `tmp`, so the directory is complete on disk before it is renamed.
+    save_safetensors((tmp / kModelFile).string(), model, model_meta);
+    save_safetensors((tmp / kStateFile).string(), optimizer, state_meta);
+    install_directory(tmp, final_dir);
+  } catch (...) {
+    // A failed write (disk full, say): the older checkpoints are untouched; free
+    // the space the half-made one took. Nothing reads a ".tmp-" directory anyway.
+    fs::remove_all(tmp, ec);
+    throw;
+  }
   fsync_directory(dir.string(), kWho);
 
   // Only now that the new one is in place: keep it and the newest keep_last-1 others.

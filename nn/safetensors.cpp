@@ -1,6 +1,7 @@
 // Reading and writing safetensors files: the header is built and parsed with
-// nlohmann/json; data moves with plain POSIX write/pread so a load checks the whole
-// layout before it allocates anything, and a save is atomic (tmp file, fsync, rename).
+// nlohmann/json; a load reads with plain POSIX pread and checks the whole layout
+// before it allocates anything; a save goes through base/file_write.h (atomic: tmp
+// file, fsync, rename; a failed write names the file and errno's text).
 #include "nn/safetensors.h"
 
 #include <fcntl.h>
@@ -12,10 +13,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
+
+#include "base/file_write.h"
 
 namespace nanossl::nn {
 
@@ -40,17 +42,6 @@ struct FileDescriptor {
     if (fd >= 0) ::close(fd);
   }
 };
-
-void write_all(int fd, const void* data, std::size_t bytes, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::write(fd, p, std::min<std::size_t>(bytes, 1u << 30));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw file_error(path, "write failed: " + errno_text());
-    p += n;
-    bytes -= static_cast<std::size_t>(n);
-  }
-}
 
 void read_all_at(int fd, void* data, std::size_t bytes, std::uint64_t offset, const std::string& path) {
   char* p = static_cast<char*>(data);
@@ -168,16 +159,6 @@ const char* safetensors_dtype_name(DType dtype) {
   throw std::invalid_argument("[safetensors] unknown dtype");
 }
 
-void fsync_directory(const std::string& dir, const std::string& who) {
-  FileDescriptor d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0) throw std::runtime_error(who + " " + dir + ": cannot open directory to fsync: " + errno_text());
-  // Some file systems cannot fsync a directory (EINVAL); their renames are then as
-  // durable as they can be made.
-  if (::fsync(d.fd) != 0 && errno != EINVAL) {
-    throw std::runtime_error(who + " " + dir + ": fsync of the directory failed: " + errno_text());
-  }
-}
-
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   // Host copies and the header, in sorted-name order (the map's order).
@@ -203,29 +184,16 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     throw file_error(path, std::string("cannot encode the header (names and metadata must be UTF-8): ") + e.what());
   }
   text.append((8 - text.size() % 8) % 8, ' ');
-  unsigned char length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
+  std::string head(8, '\0');  // the little-endian header length, then the header
+  for (int i = 0; i < 8; ++i) head[i] = static_cast<char>(static_cast<std::uint64_t>(text.size()) >> (8 * i));
+  head += text;
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  try {
-    FileDescriptor f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-    if (f.fd < 0) throw file_error(tmp, "cannot create: " + errno_text());
-    write_all(f.fd, length, 8, tmp);
-    write_all(f.fd, text.data(), text.size(), tmp);
-    for (const Tensor& t : host) {
-      if (t.nbytes() > 0) write_all(f.fd, t.data_ptr(), t.nbytes(), tmp);
-    }
-    if (::fsync(f.fd) != 0) throw file_error(tmp, "fsync failed: " + errno_text());
-    const int fd = f.fd;
-    f.fd = -1;
-    if (::close(fd) != 0) throw file_error(tmp, "close failed: " + errno_text());
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw file_error(path, "cannot rename " + tmp + " onto it: " + errno_text());
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
+  AtomicFile file(path, "[safetensors]");
+  file.write(head);
+  for (const Tensor& t : host) {
+    if (t.nbytes() > 0) file.write(t.data_ptr(), t.nbytes());
   }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  fsync_directory(dir.empty() ? "." : dir, "[safetensors]");
+  file.commit();
 }
 
 std::map<std::string, Tensor> load_safetensors(const std::string& path,

@@ -11,9 +11,10 @@ namespace nanossl::nn {
 
 // Writes `tensors` (CUDA ones are copied to the host) and string `metadata` to
 // `path`: the data in sorted-name order, contiguous, the header padded with
-// spaces to a multiple of 8. Atomic: the bytes go to "PATH.tmp-PID", which is
-// fsynced and renamed over `path`, and then the directory is fsynced, so `path`
-// holds either the old file or the complete new one.
+// spaces to a multiple of 8. Atomic (base/file_write.h): the bytes go to
+// "PATH.tmp-XXXXXX", which is fsynced and renamed over `path`, and then the
+// directory is fsynced, so `path` holds either the old file or the complete new
+// one. A failed write throws WriteError naming the file and the system's reason.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
@@ -27,9 +28,5 @@ std::map<std::string, Tensor> load_safetensors(const std::string& path,
 
 // The safetensors name of a dtype ("F32", "F64", "I64", "U8").
 const char* safetensors_dtype_name(DType dtype);
-
-// fsyncs a directory so that a rename or creation inside it survives a crash;
-// `who` prefixes the error message ("[checkpoint]").
-void fsync_directory(const std::string& dir, const std::string& who);
 
 }  // namespace nanossl::nn

@@ -4,16 +4,18 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "base/file_write.h"
 
 namespace nanossl {
 namespace {
 
-std::ofstream open_for_writing(const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error("[report] cannot write " + path);
-  return out;
+// Built in memory, then written atomically (base/file_write.h): a full disk stops
+// the report with the file and the reason, and never leaves half a table or plot.
+void write_report_file(const std::string& path, const std::ostringstream& text) {
+  write_file_atomically(path, text.str(), "[report]");
 }
 
 std::string csv_cell(const std::string& cell) {
@@ -79,13 +81,14 @@ std::string format_stat(const Stat& stat, int decimals) {
 std::string format_points(double value) { return std::isnan(value) ? "–" : format_stat({value, 0.0, 1}, 1); }
 
 void Table::write_csv(const std::string& path) const {
-  std::ofstream out = open_for_writing(path);
+  std::ostringstream out;
   for (std::size_t c = 0; c < columns.size(); ++c) out << (c ? "," : "") << csv_cell(columns[c]);
   out << "\n";
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) out << (c ? "," : "") << csv_cell(row[c]);
     out << "\n";
   }
+  write_report_file(path, out);
 }
 
 std::string Table::markdown() const {
@@ -127,13 +130,13 @@ bool line_plot(const std::string& png, const std::string& title, const std::stri
   if (drawn.empty()) return false;
   const std::string stem = stem_of(png);
   {
-    std::ofstream data = open_for_writing(stem + ".dat");
+    std::ostringstream data;
     for (const auto& s : drawn) {
       data << "# " << s.name << "\n";
       for (const auto& [x, y] : s.points) data << x << " " << y << "\n";
       data << "\n\n";  // a gnuplot data block per series
     }
-    std::ofstream gp = open_for_writing(stem + ".gp");
+    std::ostringstream gp;
     gp << kTerminal << "set output " << gp_text(png) << "\n"
        << "set title " << gp_text(title) << "\nset xlabel " << gp_text(xlabel) << "\nset ylabel " << gp_text(ylabel)
        << "\nset key outside right\nset grid\n"
@@ -149,6 +152,8 @@ bool line_plot(const std::string& png, const std::string& title, const std::stri
          << gp_text(drawn[i].name);
     }
     gp << "\n";
+    write_report_file(stem + ".dat", data);
+    write_report_file(stem + ".gp", gp);
   }
   return run_gnuplot(stem + ".gp");
 }
@@ -157,7 +162,7 @@ bool heat_map(const std::string& png, const std::string& title, const std::vecto
               const std::vector<std::string>& column_names, const std::vector<std::vector<double>>& values) {
   const std::string stem = stem_of(png);
   {
-    std::ofstream data = open_for_writing(stem + ".dat");
+    std::ostringstream data;
     for (std::size_t r = 0; r < values.size(); ++r) {
       for (std::size_t c = 0; c < values[r].size(); ++c) {
         data << c << " " << r << " ";
@@ -166,7 +171,7 @@ bool heat_map(const std::string& png, const std::string& title, const std::vecto
       }
       data << "\n";
     }
-    std::ofstream gp = open_for_writing(stem + ".gp");
+    std::ostringstream gp;
     gp << kTerminal << "set output " << gp_text(png) << "\n"
        << "set title " << gp_text(title) << "\nset xlabel 'evaluated on'\nset ylabel 'pretrained on'\n"
        << "set palette rgbformulae 22,13,10\nset cblabel 'top-1 (%)'\nunset key\n"
@@ -179,6 +184,8 @@ bool heat_map(const std::string& png, const std::string& title, const std::vecto
     gp << ")\n";
     gp << "plot " << gp_text(stem + ".dat") << " using 1:2:3 with image, " << gp_text(stem + ".dat")
        << " using 1:2:(sprintf('%.1f', $3)) with labels font ',12'\n";
+    write_report_file(stem + ".dat", data);
+    write_report_file(stem + ".gp", gp);
   }
   return run_gnuplot(stem + ".gp");
 }
@@ -188,7 +195,7 @@ bool bar_plot(const std::string& png, const std::string& title, const std::strin
               const std::vector<std::vector<double>>& values) {
   const std::string stem = stem_of(png);
   {
-    std::ofstream data = open_for_writing(stem + ".dat");
+    std::ostringstream data;
     for (std::size_t c = 0; c < categories.size(); ++c) {
       data << "\"" << categories[c] << "\"";
       for (const auto& series : values) {
@@ -197,7 +204,7 @@ bool bar_plot(const std::string& png, const std::string& title, const std::strin
       }
       data << "\n";
     }
-    std::ofstream gp = open_for_writing(stem + ".gp");
+    std::ostringstream gp;
     gp << kTerminal << "set output " << gp_text(png) << "\n"
        << "set title " << gp_text(title) << "\nset ylabel " << gp_text(ylabel) << "\n"
        << "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
@@ -208,6 +215,8 @@ bool bar_plot(const std::string& png, const std::string& title, const std::strin
          << " title " << gp_text(series_names[s]);
     }
     gp << "\n";
+    write_report_file(stem + ".dat", data);
+    write_report_file(stem + ".gp", gp);
   }
   return run_gnuplot(stem + ".gp");
 }

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -38,7 +40,7 @@ void with_stdout_to(const std::string& log, Body body) {
   std::fflush(stdout);
   const int saved = ::dup(STDOUT_FILENO);
   const int file = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (saved < 0 || file < 0) throw std::runtime_error("[study] cannot write " + log);
+  if (saved < 0 || file < 0) throw std::runtime_error("[study] cannot write " + log + ": " + std::strerror(errno));
   ::dup2(file, STDOUT_FILENO);
   ::close(file);
   auto restore = [&] {
