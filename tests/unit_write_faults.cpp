@@ -189,7 +189,9 @@ void expect_same(const std::map<std::string, Tensor>& want, const std::map<std::
     const Tensor& g = got.at(name);
     ASSERT_EQ(t.shape(), g.shape()) << name;
     ASSERT_EQ(t.dtype(), g.dtype()) << name;
-    if (t.nbytes() > 0) EXPECT_EQ(std::memcmp(t.data_ptr(), g.data_ptr(), t.nbytes()), 0) << name;
+    if (t.nbytes() > 0) {
+      EXPECT_EQ(std::memcmp(t.data_ptr(), g.data_ptr(), t.nbytes()), 0) << name;
+    }
   }
 }
 
