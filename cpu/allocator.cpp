@@ -78,6 +78,28 @@ Pool& pool() {
   return *instance;
 }
 
+// "[cpu allocator] out of memory: a tensor of N bytes (X MiB) with Y MiB in use WHY; ..."
+[[noreturn]] void out_of_memory(std::size_t bytes, std::size_t cls, std::size_t in_use, const std::string& why) {
+  throw std::runtime_error("[cpu allocator] out of memory: a tensor of " + std::to_string(bytes) + " bytes (" + mib(cls) +
+                           ") with " + mib(in_use) + " in use " + why + "; a smaller batch_size or model needs less");
+}
+
+// Refuses a new block of class `cls` that would pass the limit (after giving the
+// cached blocks back; only tensors in use count against it) or, for a large one,
+// what the machine has available now: other processes share it, and the earlier
+// blocks are touched, so counted. Called with the pool's mutex held.
+void check_fits(Pool& p, std::size_t bytes, std::size_t cls) {
+  if (p.blocks.in_use() + p.blocks.cached() + cls > p.limit.bytes) p.blocks.release_cached([](void* b) { std::free(b); });
+  if (p.blocks.in_use() + cls > p.limit.bytes) {
+    out_of_memory(bytes, cls, p.blocks.in_use(), "exceeds the limit of " + mib(p.limit.bytes) + " (" + p.limit.source + ")");
+  }
+  if (cls < kCheckAvailableFrom) return;
+  const std::size_t available = memory_available(), reserve = std::size_t{256} << 20;
+  if (available > 0 && cls + reserve > available) {
+    out_of_memory(bytes, cls, p.blocks.in_use(), "but only " + mib(available) + " of the machine's memory is available");
+  }
+}
+
 }  // namespace
 
 void* host_malloc(std::size_t bytes) {
@@ -87,35 +109,12 @@ void* host_malloc(std::size_t bytes) {
   {
     std::lock_guard<std::mutex> lock(p.mutex);
     block = p.blocks.reuse(cls);
+    if (!block) check_fits(p, bytes, cls);
   }
   if (!block) {
-    {
-      // Over the limit, cached blocks go back to the system first; only tensors in use count against it.
-      std::lock_guard<std::mutex> lock(p.mutex);
-      if (p.blocks.in_use() + p.blocks.cached() + cls > p.limit.bytes) p.blocks.release_cached([](void* b) { std::free(b); });
-      if (p.blocks.in_use() + cls > p.limit.bytes) {
-        throw std::runtime_error("[cpu allocator] out of memory: a tensor of " + std::to_string(bytes) + " bytes (" +
-                                 mib(cls) + ") with " + mib(p.blocks.in_use()) + " in use exceeds the limit of " +
-                                 mib(p.limit.bytes) + " (" + p.limit.source + "); a smaller batch_size or model needs less");
-      }
-      // Other processes share the machine: a large block must also fit in what is
-      // free now, keeping a reserve (the earlier blocks are touched, so counted).
-      if (cls >= kCheckAvailableFrom) {
-        const std::size_t available = memory_available(), reserve = std::size_t{256} << 20;
-        if (available > 0 && cls + reserve > available) {
-          throw std::runtime_error("[cpu allocator] out of memory: a tensor of " + std::to_string(bytes) + " bytes (" +
-                                   mib(cls) + ") with " + mib(p.blocks.in_use()) + " in use, but only " +
-                                   mib(available) + " of the machine's memory is available; a smaller batch_size or "
-                                   "model needs less");
-        }
-      }
-    }
     block = std::aligned_alloc(kAlignment, cls);
     std::lock_guard<std::mutex> lock(p.mutex);
-    if (!block) {
-      throw std::runtime_error("[cpu allocator] out of memory allocating " + std::to_string(cls) + " bytes (" +
-                               mib(p.blocks.in_use()) + " in use)");
-    }
+    if (!block) out_of_memory(bytes, cls, p.blocks.in_use(), "and the system refused it");
     p.blocks.adopt(block, cls);
   }
   if (p.poison.load(std::memory_order_relaxed)) std::memset(block, 0xFF, cls);

@@ -7,12 +7,12 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "autograd/ops.h"
+#include "bench/machine.h"  // resident_mib
 #include "nn/optim.h"
 #include "nn/resnet.h"
 #include "ssl/simclr.h"
@@ -27,22 +27,27 @@ constexpr bool kUnderAsan = false;
 namespace nanossl {
 namespace {
 
-// VmRSS of /proc/self/status in MiB.
-double resident_mib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return -1.0;
-}
+constexpr double kAllowedGrowthMib = 2.0;  // page-granular noise of the C library's own allocations
 
-// Resident memory after `warmup` steps and after `steps`, in MiB.
-template <class Step>
-std::pair<double, double> resident_around(Step step, int warmup, int steps) {
-  for (int i = 0; i < warmup; ++i) step();
-  const double before = resident_mib();
-  for (int i = warmup; i < steps; ++i) step();
-  return {before, resident_mib()};
+// Runs 50 steps of `loss` (forward to a scalar) with `optimizer` and checks that
+// resident memory grows by at most kAllowedGrowthMib between step 10 and step 50.
+template <class Loss>
+void expect_flat_memory(const char* what, Loss loss, nn::Optimizer& optimizer) {
+  auto step = [&] {
+    const Tensor value = loss();
+    backward(value);
+    optimizer.step();
+    optimizer.zero_grad();
+    ASSERT_TRUE(std::isfinite(value.item()));
+  };
+  for (int i = 0; i < 10; ++i) step();
+  const double before = bench::resident_mib("VmRSS");
+  for (int i = 10; i < 50; ++i) step();
+  const double after = bench::resident_mib("VmRSS");
+  std::printf("%s: %.1f MiB resident after 10 steps, %.1f after 50\n", what, before, after);
+  if (!kUnderAsan) {
+    EXPECT_LE(after - before, kAllowedGrowthMib) << what;
+  }
 }
 
 nn::ResNetConfig tiny_resnet() {
@@ -53,8 +58,6 @@ nn::ResNetConfig tiny_resnet() {
   config.in_channels = 3;
   return config;
 }
-
-constexpr double kAllowedGrowthMib = 2.0;  // page-granular noise of the C library's own allocations
 
 TEST(Memory, SupervisedStepsAreFlatAfterWarmup) {
   manual_seed(0);
@@ -69,17 +72,7 @@ TEST(Memory, SupervisedStepsAreFlatAfterWarmup) {
   std::vector<std::int64_t> labels(16);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 10);
   const Tensor targets = Tensor::from_vector(labels, {16});
-  const auto [before, after] = resident_around(
-      [&] {
-        const Tensor loss = cross_entropy((*model)(images), targets);
-        backward(loss);
-        optimizer.step();
-        optimizer.zero_grad();
-        ASSERT_TRUE(std::isfinite(loss.item()));
-      },
-      10, 50);
-  std::printf("supervised: %.1f MiB resident after 10 steps, %.1f after 50\n", before, after);
-  if (!kUnderAsan) EXPECT_LE(after - before, kAllowedGrowthMib);
+  expect_flat_memory("supervised", [&] { return cross_entropy((*model)(images), targets); }, optimizer);
 }
 
 TEST(Memory, SimclrStepsAreFlatAfterWarmup) {
@@ -91,17 +84,7 @@ TEST(Memory, SimclrStepsAreFlatAfterWarmup) {
   lars.lr = 0.3;
   nn::Lars optimizer(nn::optimizer_params(model.named_parameters(), true), lars);
   const Tensor view1 = Tensor::rand({16, 3, 8, 8}), view2 = Tensor::rand({16, 3, 8, 8});
-  const auto [before, after] = resident_around(
-      [&] {
-        const Tensor loss = ssl::contrastive_step(model, view1, view2, 0.5).loss;
-        backward(loss);
-        optimizer.step();
-        optimizer.zero_grad();
-        ASSERT_TRUE(std::isfinite(loss.item()));
-      },
-      10, 50);
-  std::printf("simclr: %.1f MiB resident after 10 steps, %.1f after 50\n", before, after);
-  if (!kUnderAsan) EXPECT_LE(after - before, kAllowedGrowthMib);
+  expect_flat_memory("simclr", [&] { return ssl::contrastive_step(model, view1, view2, 0.5).loss; }, optimizer);
 }
 
 }  // namespace
