@@ -8,8 +8,8 @@
 # SECONDS (default 60) runs each target for that long (-max_total_time); --runs N
 # runs each for N executions instead (-runs, the long run: fuzz/run.sh --runs
 # 1000000 safetensors); --build-only builds and writes the seeds, runs nothing.
-# Builds are incremental (an object or binary older than its source, or than any
-# header of the tree, is rebuilt). Targets: png jpeg idx cifar safetensors config (default:
+# Builds are incremental (an object or binary older than its source, any header
+# of the tree or this script is rebuilt). Targets: png jpeg idx cifar safetensors config (default:
 # all). The corpus grows in build-fuzz/corpus/TARGET, crash inputs land in
 # build-fuzz/artifacts/TARGET/, the log in build-fuzz/fuzz_TARGET.log; a line per
 # target gives runs, seconds, exec/s and corpus size. Exit status 1 if any target
@@ -83,11 +83,12 @@ all_sources=("${data_sources[@]}" "${checkpoint_sources[@]}" "${config_sources[@
 object_of() { echo "$obj/$(echo "${1%.cpp}" | tr / _).o"; }
 objects_of() { for src in "$@"; do object_of "$src"; done; }
 headers=$(git ls-files '*.h' 2>/dev/null || true)
-# True when OUTPUT is missing or older than one of INPUTS or any header (coarse, but safe).
+# True when OUTPUT is missing or older than one of INPUTS, any header, or this
+# script (which holds the flags): coarse, but safe.
 stale() {
   local output=$1
   shift
-  [ ! -f "$output" ] || [ -n "$(find "$@" $headers -newer "$output" -print -quit 2>/dev/null)" ]
+  [ ! -f "$output" ] || [ -n "$(find "$@" $headers fuzz/run.sh -newer "$output" -print -quit 2>/dev/null)" ]
 }
 stale=0
 for src in "${all_sources[@]}"; do
