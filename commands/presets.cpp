@@ -2,10 +2,36 @@
 #include "commands/presets.h"
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
 namespace nanossl {
+
+namespace {
+
+// Parses `text`, throwing Json::parse_error for invalid JSON, Json::out_of_range
+// for a number beyond a double, and config_error naming `what` for nesting deeper
+// than kMaxConfigDepth.
+Json parse_limited(const std::string& text, const std::string& what, bool ignore_comments) {
+  const Json::parser_callback_t limit_depth = [&what](int depth, Json::parse_event_t, Json&) {
+    if (depth > kMaxConfigDepth) {
+      config_error(what + ": JSON nested deeper than " + std::to_string(kMaxConfigDepth) + " levels");
+    }
+    return true;
+  };
+  return Json::parse(text, limit_depth, /*allow_exceptions=*/true, ignore_comments);
+}
+
+}  // namespace
+
+Json parse_config_json(const std::string& text, const std::string& what) {
+  try {
+    return parse_limited(text, what, /*ignore_comments=*/true);
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number such as 1e400
+    config_error(what + ": invalid JSON: " + e.what());
+  }
+}
 
 Json load_preset(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
@@ -13,11 +39,8 @@ Json load_preset(const std::string& name_or_path) {
   const std::string path = is_path ? name_or_path : std::string(NANOSSL_PRESET_DIR) + "/" + name_or_path + ".json";
   std::ifstream in(path);
   if (!in) config_error("cannot open preset " + path + (is_path ? "" : " (no preset named '" + name_or_path + "')"));
-  try {
-    return Json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const Json::parse_error& e) {
-    config_error(path + ": invalid JSON: " + e.what());
-  }
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_config_json(text, path);
 }
 
 void set_key(Json& config, const std::string& key, const Json& value) {
@@ -36,19 +59,28 @@ void set_key(Json& config, const std::string& key, const Json& value) {
 }
 
 void apply_override(Json& config, const std::string& assignment) {
+  // Quoted in errors, cut to 100 characters.
+  const std::string quoted = assignment.size() > 100 ? assignment.substr(0, 97) + "..." : assignment;
   const std::size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) config_error("override '" + assignment + "' is not key=value");
+  if (eq == std::string::npos || eq == 0) config_error("override '" + quoted + "' is not key=value");
   const std::string text = assignment.substr(eq + 1);
   Json value;
   try {
-    value = Json::parse(text);
-  } catch (const Json::parse_error&) {
-    value = text;  // a bare word: a string
-  }
-  try {
+    try {
+      value = parse_limited(text, "value", /*ignore_comments=*/false);
+    } catch (const Json::parse_error&) {
+      value = text;  // a bare word: a string, which JSON (config.json) can only hold as UTF-8
+      try {
+        (void)value.dump();
+      } catch (const Json::type_error&) {
+        config_error("value is not valid UTF-8");
+      }
+    } catch (const Json::out_of_range& e) {
+      config_error(std::string("value: ") + e.what());  // 1e400
+    }
     set_key(config, assignment.substr(0, eq), value);
   } catch (const std::invalid_argument& error) {
-    config_error("override '" + assignment + "': " + std::string(error.what()).substr(9));  // drops "[config] "
+    config_error("override '" + quoted + "': " + std::string(error.what()).substr(9));  // drops "[config] "
   }
 }
 

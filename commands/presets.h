@@ -11,6 +11,12 @@ namespace nanossl {
 // "train-fashion" -> presets/train-fashion.json; anything with a '/' or ending in
 // .json is a path. Throws naming the preset and what is wrong.
 Json load_preset(const std::string& name_or_path);
+// A preset's text as JSON (comments allowed), what load_preset does with a file's
+// contents; `what` names the source in errors. Nesting deeper than
+// kMaxConfigDepth levels is refused (nlohmann's dump and copy recurse once per
+// level, so a deeper document would overflow the stack rather than fail).
+inline constexpr int kMaxConfigDepth = 64;
+Json parse_config_json(const std::string& text, const std::string& what);
 // Sets `key` ("a.b.c") of `config` to `value`. The key must already exist (the
 // config is written whole, defaults included, before overrides apply, so a key
 // that is missing is a typo) and a value of another JSON type is refused.

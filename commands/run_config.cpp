@@ -24,5 +24,7 @@ template KnnConfig resolve_config<KnnConfig>(const std::string&, const std::vect
 template TrainConfig config_with_overrides<TrainConfig>(const Json&, const std::vector<std::string>&, const std::string&);
 template PretrainConfig config_with_overrides<PretrainConfig>(const Json&, const std::vector<std::string>&,
                                                               const std::string&);
+template ProbeConfig config_with_overrides<ProbeConfig>(const Json&, const std::vector<std::string>&, const std::string&);
+template KnnConfig config_with_overrides<KnnConfig>(const Json&, const std::vector<std::string>&, const std::string&);
 
 }  // namespace nanossl

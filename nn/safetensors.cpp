@@ -1,7 +1,8 @@
 // Reading and writing safetensors files: the header is built and parsed with
-// nlohmann/json; a load reads with plain POSIX pread and checks the whole layout
-// before it allocates anything; a save goes through base/file_write.h (atomic: tmp
-// file, fsync, rename; a failed write names the file and errno's text).
+// nlohmann/json; a load checks the whole layout before it allocates anything, and
+// one reader serves a file (pread) and bytes in memory (parse_safetensors, fuzzed);
+// a save goes through base/file_write.h (atomic: tmp file, fsync, rename; a failed
+// write names the file and errno's text).
 #include "nn/safetensors.h"
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
@@ -34,6 +36,27 @@ std::runtime_error file_error(const std::string& path, const std::string& what) 
 }
 
 std::string errno_text() { return std::strerror(errno); }
+
+// Our headers nest three levels ({name: {"shape": [...]}}). Deeper JSON is refused
+// while it is parsed: nlohmann's dump(), copy and comparison recurse once per level,
+// so a header of a few hundred KB of '[' would otherwise overflow the stack.
+constexpr int kMaxHeaderDepth = 16;
+
+nlohmann::json::parser_callback_t limit_depth(const std::string& path) {
+  return [path](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxHeaderDepth) {
+      throw file_error(path, "JSON header nested deeper than " + std::to_string(kMaxHeaderDepth) + " levels");
+    }
+    return true;
+  };
+}
+
+// A header value as quoted in an error message, cut to 100 characters.
+std::string shown(const nlohmann::json& value) {
+  std::string text = value.dump();
+  if (text.size() > 100) text = text.substr(0, 97) + "...";
+  return text;
+}
 
 // Closes a descriptor on every path out of a function.
 struct FileDescriptor {
@@ -93,13 +116,13 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   bool has_zero = false;
   for (const nlohmann::json& extent : shape) {
     if (!extent.is_number_unsigned()) {
-      throw file_error(path, where + ": shape entry " + extent.dump() + " is not a non-negative integer");
+      throw file_error(path, where + ": shape entry " + shown(extent) + " is not a non-negative integer");
     }
     const std::uint64_t n = extent.get<std::uint64_t>();
-    if (n > static_cast<std::uint64_t>(INT64_MAX)) throw file_error(path, where + ": absurd extent " + extent.dump());
+    if (n > static_cast<std::uint64_t>(INT64_MAX)) throw file_error(path, where + ": absurd extent " + shown(extent));
     if (n == 0) has_zero = true;
     else if (__builtin_mul_overflow(numel, n, &numel) || numel > (UINT64_MAX >> 4)) {
-      throw file_error(path, where + ": absurd shape " + shape.dump());
+      throw file_error(path, where + ": absurd shape " + shown(shape));
     }
     e.shape.push_back(static_cast<std::int64_t>(n));
   }
@@ -107,7 +130,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   const nlohmann::json& offsets = info["data_offsets"];
   if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
       !offsets[1].is_number_unsigned()) {
-    throw file_error(path, where + ": \"data_offsets\" " + offsets.dump() +
+    throw file_error(path, where + ": \"data_offsets\" " + shown(offsets) +
                                " is not a pair of non-negative integers");
   }
   e.begin = offsets[0].get<std::uint64_t>();
@@ -116,7 +139,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
   if (e.end < e.begin || e.end - e.begin != needed) {
     throw file_error(path, where + ": shape " + shape_str(e.shape) + " of " + dtype.get<std::string>() +
                                " needs " + std::to_string(needed) + " bytes but data_offsets " +
-                               offsets.dump() + " do not span that");
+                               shown(offsets) + " do not span that");
   }
   return e;
 }
@@ -196,19 +219,21 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   file.commit();
 }
 
-std::map<std::string, Tensor> load_safetensors(const std::string& path,
+namespace {
+
+// Reads `bytes` bytes at `offset` of the file into `data`; throws on failure.
+using ReadAt = std::function<void(void* data, std::size_t bytes, std::uint64_t offset)>;
+
+// The one reader behind load_safetensors and parse_safetensors: validates the
+// header length, the JSON and the whole layout against `file_bytes` before it
+// allocates any tensor, then reads each tensor's bytes with `read_at`.
+std::map<std::string, Tensor> read_safetensors(const std::string& path, std::uint64_t file_bytes, const ReadAt& read_at,
                                                std::map<std::string, std::string>* metadata) {
-  FileDescriptor f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) throw file_error(path, "cannot open: " + errno_text());
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) throw file_error(path, "cannot stat: " + errno_text());
-  if (!S_ISREG(st.st_mode)) throw file_error(path, "not a regular file");
-  const std::uint64_t file_bytes = static_cast<std::uint64_t>(st.st_size);
   if (file_bytes < 8) {
     throw file_error(path, "file is " + std::to_string(file_bytes) + " bytes, shorter than the 8-byte header length");
   }
   unsigned char length_bytes[8];
-  read_all_at(f.fd, length_bytes, 8, 0, path);
+  read_at(length_bytes, 8, 0);
   std::uint64_t header_bytes = 0;
   for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | length_bytes[i];
   if (header_bytes > kMaxHeaderBytes) {
@@ -220,10 +245,10 @@ std::map<std::string, Tensor> load_safetensors(const std::string& path,
                                std::to_string(file_bytes) + " bytes; truncated?)");
   }
   std::string text(header_bytes, '\0');
-  read_all_at(f.fd, text.data(), header_bytes, 8, path);
+  read_at(text.data(), header_bytes, 8);
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(text);
+    header = nlohmann::json::parse(text, limit_depth(path));
   } catch (const nlohmann::json::exception& e) {
     throw file_error(path, std::string("invalid JSON header: ") + e.what());
   }
@@ -238,7 +263,7 @@ std::map<std::string, Tensor> load_safetensors(const std::string& path,
     }
     if (!info.is_object()) throw file_error(path, "\"__metadata__\" is not a JSON object");
     for (const auto& [key, value] : info.items()) {
-      if (!value.is_string()) throw file_error(path, "metadata \"" + key + "\" is not a string: " + value.dump());
+      if (!value.is_string()) throw file_error(path, "metadata \"" + key + "\" is not a string: " + shown(value));
       meta[key] = value.get<std::string>();
     }
   }
@@ -248,11 +273,36 @@ std::map<std::string, Tensor> load_safetensors(const std::string& path,
   std::map<std::string, Tensor> tensors;
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
-    if (t.nbytes() > 0) read_all_at(f.fd, t.data_ptr(), t.nbytes(), data_start + e.begin, path);
+    if (t.nbytes() > 0) read_at(t.data_ptr(), t.nbytes(), data_start + e.begin);
     tensors.emplace(e.name, std::move(t));
   }
   if (metadata != nullptr) *metadata = std::move(meta);
   return tensors;
+}
+
+}  // namespace
+
+std::map<std::string, Tensor> load_safetensors(const std::string& path,
+                                               std::map<std::string, std::string>* metadata) {
+  FileDescriptor f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) throw file_error(path, "cannot open: " + errno_text());
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) throw file_error(path, "cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) throw file_error(path, "not a regular file");
+  const ReadAt read_at = [&](void* data, std::size_t bytes, std::uint64_t offset) {
+    read_all_at(f.fd, data, bytes, offset, path);
+  };
+  return read_safetensors(path, static_cast<std::uint64_t>(st.st_size), read_at, metadata);
+}
+
+std::map<std::string, Tensor> parse_safetensors(const void* data, std::size_t size, const std::string& name,
+                                                std::map<std::string, std::string>* metadata) {
+  const ReadAt read_at = [&](void* out, std::size_t bytes, std::uint64_t offset) {
+    // read_safetensors only asks for ranges it has checked against `size`; this is a second guard.
+    if (offset > size || bytes > size - offset) throw file_error(name, "read beyond the end of the buffer");
+    if (bytes > 0) std::memcpy(out, static_cast<const char*>(data) + offset, bytes);
+  };
+  return read_safetensors(name, size, read_at, metadata);
 }
 
 }  // namespace nanossl::nn

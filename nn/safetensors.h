@@ -2,6 +2,7 @@
 // 8-byte little-endian header length, a JSON header naming each tensor's dtype,
 // shape and byte range, then the raw data. Written atomically; every load is validated.
 #pragma once
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -22,9 +23,16 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 // `*metadata` when given. Throws std::runtime_error naming the file and the problem
 // for a truncated file, an absurd header length, invalid JSON, an unsupported dtype,
 // a shape that disagrees with its byte range, overlapping or gapped byte ranges, or
-// a data section whose size is not the end of the last range.
+// a data section whose size is not the end of the last range, or JSON nested deeper
+// than 16 levels.
 std::map<std::string, Tensor> load_safetensors(const std::string& path,
                                                std::map<std::string, std::string>* metadata = nullptr);
+
+// The same reader over a file's bytes held in memory (`size` bytes at `data`), with
+// the same checks and messages, `name` standing for the path; load_safetensors is
+// this with the bytes read from the file as needed. Used by the fuzz target.
+std::map<std::string, Tensor> parse_safetensors(const void* data, std::size_t size, const std::string& name,
+                                                std::map<std::string, std::string>* metadata = nullptr);
 
 // The safetensors name of a dtype ("F32", "F64", "I64", "U8").
 const char* safetensors_dtype_name(DType dtype);

@@ -247,6 +247,57 @@ TEST(Safetensors, BadHeadersGiveExactErrors) {
   EXPECT_EQ(ok.at("e").numel(), 0);
 }
 
+// Found while writing fuzz/fuzz_safetensors.cpp: nlohmann's dump() recursed once
+// per level while quoting a bad shape entry, so a 200 KB header of nested arrays
+// overflowed the stack (SIGSEGV) instead of failing. Nesting is now refused while
+// the header is parsed.
+TEST(Safetensors, DeeplyNestedHeaderIsAnErrorNotAStackOverflow) {
+  TempDir dir;
+  const std::string path = dir / "deep.safetensors";
+  const std::size_t depth = 1'000'000;
+  const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+  write_raw(path, R"({"a":{"dtype":"F32","shape":[)" + nested + R"(],"data_offsets":[0,0]}})", "");
+  expect_file_error([&] { load_safetensors(path); }, path, "JSON header nested deeper than 16 levels");
+  write_raw(path, R"({"__metadata__":{"k":)" + nested + "}}", "");
+  expect_file_error([&] { load_safetensors(path); }, path, "nested deeper than 16 levels");
+  // Our own headers nest three levels; a little deeper is still read (and then refused for what it is).
+  write_raw(path, R"({"a":{"dtype":"F32","shape":[[[[1]]]],"data_offsets":[0,4]}})", "abcd");
+  expect_file_error([&] { load_safetensors(path); }, path, "shape entry [[[1]]] is not a non-negative integer");
+}
+
+TEST(Safetensors, ErrorMessagesQuoteAtMostAHundredCharactersOfTheHeader) {
+  TempDir dir;
+  const std::string path = dir / "long.safetensors";
+  std::string offsets = "[0";
+  for (int i = 0; i < 10000; ++i) offsets += ",1";
+  write_raw(path, R"({"a":{"dtype":"U8","shape":[1],"data_offsets":)" + offsets + "]}}", "x");
+  try {
+    load_safetensors(path);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 300u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[0,1,1,"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Safetensors, ParseFromMemoryIsTheSameReader) {
+  TempDir dir;
+  const std::string path = dir / "t.safetensors";
+  save_safetensors(path, every_dtype(), {{"k", "v"}});
+  const std::string bytes = read_bytes(path);
+  std::map<std::string, std::string> file_meta, memory_meta;
+  const auto from_file = load_safetensors(path, &file_meta);
+  const auto from_memory = parse_safetensors(bytes.data(), bytes.size(), "in-memory", &memory_meta);
+  expect_same(from_file, from_memory);
+  EXPECT_EQ(file_meta, memory_meta);
+  // Every truncation is the file reader's error, naming the buffer.
+  for (std::size_t size : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{40}, bytes.size() - 1}) {
+    expect_file_error([&] { parse_safetensors(bytes.data(), size, "in-memory"); }, "in-memory", "");
+  }
+  expect_file_error([&] { parse_safetensors(bytes.data(), 7, "in-memory"); }, "[safetensors] in-memory",
+                    "shorter than the 8-byte header length");
+}
+
 // ---- checkpoint directories ----
 
 std::map<std::string, Tensor> model_state(float base) {

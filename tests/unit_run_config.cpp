@@ -80,6 +80,39 @@ TEST(RunConfig, OverridesReachAnyKeyAndRefuseTyposAndTypes) {
   expect_error([] { resolve_config<TrainConfig>("no-such-preset", {}); }, {"no preset named 'no-such-preset'"});
 }
 
+// Found while writing fuzz/fuzz_config.cpp: nlohmann's dump() and copy recurse once
+// per level, so a preset (or a --set value) of a few hundred KB of nested arrays
+// overflowed the stack (SIGSEGV) while its error message was built; a number
+// beyond a double (1e400) escaped as a nlohmann exception instead of a [config]
+// error. Both are now refused when the text is parsed.
+TEST(RunConfig, DeepNestingHugeNumbersAndBadUtf8AreConfigErrorsNotCrashes) {
+  const std::size_t depth = 1'000'000;
+  const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+  expect_error([&] { parse_config_json(R"({"model": )" + nested + "}", "preset x.json"); },
+               {"[config] preset x.json: JSON nested deeper than 64 levels"});
+  try {
+    resolve_config<TrainConfig>("train-smoke", {"model=" + nested});
+    ADD_FAILURE() << "no error for a deeply nested override";
+  } catch (const std::invalid_argument& e) {  // the override quoted in 100 characters, not 2 MB
+    const std::string message = e.what();
+    EXPECT_NE(message.find("[config] override 'model=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["), std::string::npos);
+    EXPECT_NE(message.find("...': value: JSON nested deeper than 64 levels"), std::string::npos) << message.substr(0, 300);
+    EXPECT_LT(message.size(), 300u);
+  }
+  expect_error([] { parse_config_json(R"({"optimizer": {"lr": 1e400}})", "preset x.json"); },
+               {"[config] preset x.json: invalid JSON", "number overflow"});
+  expect_error([] { resolve_config<TrainConfig>("train-smoke", {"optimizer.lr=1e400"}); },
+               {"[config] override 'optimizer.lr=1e400'", "number overflow"});
+  // Found by fuzz_config: a bare word that is not UTF-8 escaped as a nlohmann
+  // type_error (and, set on a string key, would have failed writing config.json).
+  expect_error([] { resolve_config<TrainConfig>("train-smoke", {"dataset=\x83\xee"}); },
+               {"[config] override 'dataset=", "value is not valid UTF-8"});
+  // Comments stay allowed in a preset, and 64 levels are still read (and refused for what they are).
+  EXPECT_EQ(parse_config_json("// about\n{\"epochs\": 2}", "x").at("epochs"), 2);
+  expect_error([] { config_from_json<TrainConfig>(parse_config_json(R"({"model": [[[1]]]})", "x"), "x"); },
+               {"model: expected an object, got [[[1]]]"});
+}
+
 // A JSON object holding `value` at the dotted path `key` ("model.width" -> {"model": {"width": v}}).
 Json at_path(const std::string& key, const Json& value) {
   const std::size_t dot = key.find('.');
