@@ -5,7 +5,7 @@
 # Trimmed, for CI's time (each is 10-25x slower here and runs unsanitized in
 # scripts/test.sh): the four longest command-line tests (the smoke study, the
 # resume, interrupt and SSL round trips) and tests labelled slow.
-# Extra arguments go to ctest.
+# Built at -O1 (CMakeLists.txt: half the compile time). Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DNANOSSL_CUDA=OFF -DNANOSSL_BENCH=OFF \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SIGKILL at random moments, mostly during checkpoint writes, 100 times (CTest labels:
+# SIGKILL at random moments, mostly during checkpoint writes, 100 times by default,
+# 30 under CTest, for CI's time (CTest labels:
 # integration, slow; about a minute and a half on 2 cores). A run checkpointing at
 # every step, with NANOSSL_WRITE_DELAY_MS=1 so that a save (some 190 writes) takes
 # most of a step's time, is killed and resumed again and again. Every resume must
