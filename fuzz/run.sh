@@ -51,11 +51,12 @@ checkpoint_sources=(nn/safetensors.cpp nn/checkpoint.cpp tensor/creation.cpp ten
                     tensor/random.cpp tensor/storage.cpp tensor/tensor.cpp base/dtype.cpp base/shape.cpp
                     cuda/no_cuda.cpp cpu/allocator.cpp)
 config_sources=(commands/presets.cpp commands/run_config.cpp)
+shared_sources=(base/file_write.cpp)  # every target's: the data and checkpoint writers use it
 sources_of() {
   case "$1" in
-    png | jpeg | idx | cifar) echo "${data_sources[@]}" ;;
-    safetensors) echo "${checkpoint_sources[@]}" ;;
-    config) echo "${config_sources[@]}" ;;
+    png | jpeg | idx | cifar) echo "${data_sources[@]}" "${shared_sources[@]}" ;;
+    safetensors) echo "${checkpoint_sources[@]}" "${shared_sources[@]}" ;;
+    config) echo "${config_sources[@]}" "${shared_sources[@]}" ;;
     *) echo "fuzz/run.sh: unknown target '$1'" >&2; return 1 ;;
   esac
 }
@@ -79,7 +80,7 @@ finish() {
 }
 
 # Objects carry coverage instrumentation (fuzzer-no-link); make_seeds links them too.
-all_sources=("${data_sources[@]}" "${checkpoint_sources[@]}" "${config_sources[@]}")
+all_sources=("${data_sources[@]}" "${checkpoint_sources[@]}" "${config_sources[@]}" "${shared_sources[@]}")
 object_of() { echo "$obj/$(echo "${1%.cpp}" | tr / _).o"; }
 objects_of() { for src in "$@"; do object_of "$src"; done; }
 headers=$(git ls-files '*.h' 2>/dev/null || true)

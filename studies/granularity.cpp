@@ -22,31 +22,32 @@ StudyReport run_granularity_study(Study& study) {
   table.columns = {"dataset", "level", "classes", "supervised", "SimCLR + linear", "gap (points)"};
   std::vector<Series> series;
   std::string numbers;
-  int grows = 0, known = 0, datasets = 0;
+  std::vector<Check> checks;  // per dataset: the gap grows from coarse to fine
   for (const GranularityDataset& entry : s.datasets) {
     const std::string& dataset = entry.name;
     const std::int64_t images = entry.images;
     const data::DatasetPtr train = data::open_dataset(dataset, data::Split::train);
     if (!train->hierarchy().has_coarse()) continue;  // one level: nothing to compare
-    ++datasets;
-    // accuracy[method][level] over seeds
-    std::map<std::string, std::map<std::string, std::vector<double>>> accuracy;
+    // accuracy[method][level][seed]
+    std::map<std::string, std::map<std::string, BySeed>> accuracy;
     for (int seed = 0; seed < study.seeds(); ++seed) {
       if (auto r = study.result(study.supervised(dataset, labels, train->size(), "none", seed))) {
-        for (const auto& level : levels) accuracy["supervised"][level].push_back(top1_of(*r, level));
+        for (const auto& level : levels) accuracy["supervised"][level][seed] = top1_of(*r, level);
       }
       const auto encoder = study.finished_dir(study.pretrain(dataset, images, train->size(), "none", seed));
       if (!encoder) continue;
       if (auto r = study.result(study.linear(*encoder, dataset, labels, seed))) {
-        for (const auto& level : levels) accuracy["simclr"][level].push_back(top1_of(*r, level));
+        for (const auto& level : levels) accuracy["simclr"][level][seed] = top1_of(*r, level);
       }
     }
-    std::map<std::string, double> gap;
+    std::map<std::string, double> gap;       // mean supervised − SimCLR per level
+    std::map<std::string, BySeed> gap_by_seed;
     Series sup{dataset + " supervised", {}}, ssl{dataset + " SimCLR", {}};
     for (std::size_t l = 0; l < levels.size(); ++l) {
       const std::string& level = levels[l];
       const Stat a = stat_of(accuracy["supervised"][level]), b = stat_of(accuracy["simclr"][level]);
-      gap[level] = a.empty() || b.empty() ? std::nan("") : a.mean - b.mean;
+      gap_by_seed[level] = difference(accuracy["supervised"][level], accuracy["simclr"][level]);
+      gap[level] = estimate_of(gap_by_seed[level]).mean;
       const std::int64_t classes = level == "fine" ? train->hierarchy().num_fine() : train->hierarchy().num_coarse();
       table.add({dataset, level, std::to_string(classes), format_stat(a), format_stat(b), format_points(gap[level])});
       if (!a.empty()) sup.points.push_back({static_cast<double>(l + 1), a.mean});
@@ -55,22 +56,16 @@ StudyReport run_granularity_study(Study& study) {
     series.push_back(sup);
     series.push_back(ssl);
     numbers += (numbers.empty() ? "" : "; ") + dataset + " " + format_points(gap["coarse"]) + " → " + format_points(gap["fine"]);
-    if (!std::isnan(gap["coarse"]) && !std::isnan(gap["fine"])) {
-      ++known;
-      grows += gap["fine"] > gap["coarse"];
-    }
+    checks.push_back(check_above(dataset + " gap growth coarse → fine",
+                                 difference(gap_by_seed["fine"], gap_by_seed["coarse"]), 0.0));
   }
   table.write_csv(dir + "/levels.csv");
   const bool plotted = line_plot(dir + "/levels.png", "Top-1 per level of the label hierarchy", "level",
                                  "test top-1 (%)", false, series, levels);
-  Finding f{"granularity",
-            "The gap between supervised training and SimCLR grows with label granularity (about 0 at the coarsest "
-            "level, about 30 points at the finest)",
-            "gap supervised − SimCLR, coarse → fine: " + numbers + " (grows in " + std::to_string(grows) + " of " +
-                std::to_string(known) + ")",
-            std::nullopt};
-  if (known == datasets && known > 0) f.agrees = grows == known;
-  report.findings.push_back(f);
+  report.findings.push_back({"granularity",
+                             "The gap between supervised training and SimCLR grows with label granularity (about 0 at "
+                             "the coarsest level, about 30 points at the finest)",
+                             "mean gap supervised − SimCLR, coarse → fine: " + numbers, all_of(checks)});
   report.markdown =
       "Classifiers trained on the fine labels, predictions mapped up the label hierarchy and scored at each level. "
       "Test top-1 (%), mean ± std over seeds; the gap is supervised minus SimCLR. Table: "

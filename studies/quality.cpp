@@ -10,6 +10,7 @@
 // at small scale a probe on every label scores a random encoder nearly as well as
 // a pretrained one, which leaves a corruption little to take away.
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <optional>
 
@@ -25,21 +26,21 @@ StudyReport run_quality_study(Study& study) {
   std::vector<std::string> corruptions = {"none"};
   corruptions.insert(corruptions.end(), s.corruptions.begin(), s.corruptions.end());
 
-  // accuracy[method][corruption] over seeds; methods "supervised" (its frozen
-  // trunk + linear probe), "end-to-end" (the supervised network itself), "simclr"
-  std::map<std::string, std::map<std::string, std::vector<double>>> accuracy;
+  // accuracy[method][corruption][seed]; methods "supervised" (its frozen trunk +
+  // linear probe), "end-to-end" (the supervised network itself), "simclr"
+  std::map<std::string, std::map<std::string, BySeed>> accuracy;
   auto probe = [&](const std::string& method, const std::string& corruption, const std::optional<std::string>& encoder,
                    int seed) {
     if (!encoder) return;
     if (auto r = study.result(study.linear(*encoder, dataset, probe_labels, seed))) {
-      accuracy[method][corruption].push_back(top1_of(*r));
+      accuracy[method][corruption][seed] = top1_of(*r);
     }
   };
   for (int seed = 0; seed < study.seeds(); ++seed) {
     probe("random", "none", std::string("random"), seed);  // the floor: no pretraining at all
     for (const std::string& corruption : corruptions) {
       const TrainRun supervised = study.supervised(dataset, labels, size, corruption, seed);
-      if (auto r = study.result(supervised)) accuracy["end-to-end"][corruption].push_back(top1_of(*r));
+      if (auto r = study.result(supervised)) accuracy["end-to-end"][corruption][seed] = top1_of(*r);
       probe("supervised", corruption, study.finished_dir(supervised), seed);
       probe("simclr", corruption, study.finished_dir(study.pretrain(dataset, images, size, corruption, seed)), seed);
     }
@@ -47,8 +48,12 @@ StudyReport run_quality_study(Study& study) {
   auto mean = [&](const std::string& method, const std::string& corruption) {
     return stat_of(accuracy[method][corruption]).mean_or_nan();
   };
+  // Points lost against clean pretraining, per seed, and their mean.
+  auto drops_of = [&](const std::string& method, const std::string& corruption) {
+    return difference(accuracy[method]["none"], accuracy[method][corruption]);
+  };
   auto drop = [&](const std::string& method, const std::string& corruption) {
-    return mean(method, "none") - mean(method, corruption);
+    return estimate_of(drops_of(method, corruption)).mean;
   };
 
   const std::string dir = study.output_dir("quality");
@@ -85,12 +90,15 @@ StudyReport run_quality_study(Study& study) {
     // what it can lose in points.
     const double floor = mean("random", "none");
     const double sup_gain = mean("supervised", "none") - floor, ssl_gain = mean("simclr", "none") - floor;
-    int worse = 0, known = 0, worse_share = 0;
+    int worse_share = 0, known = 0;
     std::string numbers, shares;
+    std::vector<Check> checks;
     for (std::size_t i = 0; i < categories.size(); ++i) {
+      checks.push_back(check_above(categories[i] + " SimCLR − supervised drop",
+                                   difference(drops_of("simclr", categories[i]), drops_of("supervised", categories[i])),
+                                   0.0));
       if (std::isnan(drops[0][i]) || std::isnan(drops[1][i])) continue;
       ++known;
-      worse += drops[1][i] > drops[0][i];
       numbers += (numbers.empty() ? "" : "; ") + categories[i] + " " + format_points(drops[0][i]) + " / " + format_points(drops[1][i]);
       if (std::isnan(floor)) continue;
       const double sup_share = drops[0][i] / sup_gain, ssl_share = drops[1][i] / ssl_gain;
@@ -98,43 +106,62 @@ StudyReport run_quality_study(Study& study) {
       shares += (shares.empty() ? "" : "; ") + categories[i] + " " + std::to_string(std::lround(100 * sup_share)) +
                 "% / " + std::to_string(std::lround(100 * ssl_share)) + "%";
     }
-    std::string text = "drop supervised / SimCLR, both by linear probe: " + numbers + " (SimCLR worse in " +
-                       std::to_string(worse) + " of " + std::to_string(known) + ")";
+    std::string text = "mean drop supervised / SimCLR, both by linear probe: " + numbers;
     if (!shares.empty()) {
       text += ". Share of the gain over a random encoder (" + format_points(floor) + "%) lost: " + shares +
               " (SimCLR worse in " + std::to_string(worse_share) + " of " + std::to_string(known) + ")";
     }
-    Finding f{"quality", "SimCLR suffers more than supervised learning under every corruption", text, std::nullopt};
-    if (known == static_cast<int>(categories.size()) && known > 0) f.agrees = worse == known;
-    report.findings.push_back(f);
+    report.findings.push_back(
+        {"quality", "SimCLR suffers more than supervised learning under every corruption", text, all_of(checks)});
+  }
+  // The downsampling factors of the preset ("downsample:F"): the strongest and the
+  // mildest, by F (not by the drop measured, which would pick the result it tests).
+  std::string strongest_downsampling, mildest_downsampling;
+  double strongest_factor = 0.0, mildest_factor = 0.0;
+  for (const std::string& category : categories) {
+    if (category.rfind("downsample", 0) != 0) continue;
+    const std::size_t colon = category.find(':');
+    const double factor = colon == std::string::npos ? 2.0 : std::atof(category.c_str() + colon + 1);
+    if (strongest_downsampling.empty() || factor > strongest_factor) strongest_downsampling = category, strongest_factor = factor;
+    if (mildest_downsampling.empty() || factor < mildest_factor) mildest_downsampling = category, mildest_factor = factor;
   }
   {
-    std::size_t worst = 0;
-    bool complete = !categories.empty();
-    for (std::size_t i = 0; i < categories.size(); ++i) {
-      if (std::isnan(drops[1][i])) complete = false;
-      else if (drops[1][i] > drops[1][worst]) worst = i;
+    std::vector<Check> checks;
+    std::string numbers;
+    for (std::size_t i = 0; i < categories.size() && !strongest_downsampling.empty(); ++i) {
+      if (categories[i].rfind("downsample", 0) == 0) continue;
+      checks.push_back(check_above(strongest_downsampling + " − " + categories[i] + " SimCLR drop",
+                                   difference(drops_of("simclr", strongest_downsampling), drops_of("simclr", categories[i])),
+                                   0.0));
+      numbers += "; " + categories[i] + " " + format_points(drops[1][i]);
     }
     Finding f{"quality", "Losing resolution (downsampling) hurts SimCLR by far the most",
-              complete ? "largest SimCLR drop: " + categories[worst] + " (" + format_points(drops[1][worst]) + " points)" : "–",
-              std::nullopt};
-    if (complete) f.agrees = categories[worst].rfind("downsample", 0) == 0;
+              strongest_downsampling.empty()
+                  ? "no downsampling among the preset's corruptions"
+                  : "mean SimCLR drop: " + strongest_downsampling + " " +
+                        format_points(drop("simclr", strongest_downsampling)) + numbers,
+              all_of(checks)};
+    if (strongest_downsampling.empty()) f.check.text = "needs a downsample:F corruption and another kind";
     report.findings.push_back(f);
   }
   {
-    double noise = std::nan(""), lowest_resolution_drop = std::nan("");
-    for (std::size_t i = 0; i < categories.size(); ++i) {
-      if (categories[i].rfind("salt_pepper", 0) == 0) noise = drops[1][i];
-      if (categories[i].rfind("downsample", 0) == 0 &&
-          (std::isnan(lowest_resolution_drop) || drops[1][i] < lowest_resolution_drop)) {
-        lowest_resolution_drop = drops[1][i];
-      }
+    std::string noise_name;
+    for (const std::string& category : categories) {
+      if (category.rfind("salt_pepper", 0) == 0 && noise_name.empty()) noise_name = category;
     }
     Finding f{"quality", "Added high-frequency noise (salt-and-pepper) costs SimCLR little, less than downsampling",
-              "SimCLR drop: salt-and-pepper " + format_points(noise) + ", smallest downsampling drop " +
-                  format_points(lowest_resolution_drop),
-              std::nullopt};
-    if (!std::isnan(noise) && !std::isnan(lowest_resolution_drop)) f.agrees = noise < lowest_resolution_drop;
+              noise_name.empty() || mildest_downsampling.empty()
+                  ? "needs a salt_pepper and a downsample corruption in the preset"
+                  : "mean SimCLR drop: " + noise_name + " " + format_points(drop("simclr", noise_name)) + ", " +
+                        mildest_downsampling + " (the mildest downsampling) " +
+                        format_points(drop("simclr", mildest_downsampling)),
+              {}};
+    if (!noise_name.empty() && !mildest_downsampling.empty()) {
+      const BySeed noise = drops_of("simclr", noise_name);
+      f.check = all_of({check_below(noise_name + " SimCLR drop", noise, kLittlePoints),
+                        check_below(noise_name + " − " + mildest_downsampling + " SimCLR drop",
+                                    difference(noise, drops_of("simclr", mildest_downsampling)), 0.0)});
+    }
     report.findings.push_back(f);
   }
   const std::string probe_text =

@@ -53,6 +53,8 @@ const char* kTerminal = "set terminal pngcairo noenhanced size 900,600 font 'Dej
 
 double Stat::mean_or_nan() const { return empty() ? std::nan("") : mean; }
 
+Stat stat_of(const BySeed& values) { return stat_of(values_of(values)); }
+
 Stat stat_of(const std::vector<double>& values) {
   Stat stat;
   stat.count = static_cast<int>(values.size());
@@ -91,24 +93,34 @@ void Table::write_csv(const std::string& path) const {
   write_report_file(path, out);
 }
 
+namespace {
+// A cell of a Markdown table: a '|' inside it would end the cell.
+std::string markdown_cell(const std::string& cell) {
+  std::string escaped;
+  for (char c : cell) {
+    if (c == '|') escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
+}
+}  // namespace
+
 std::string Table::markdown() const {
   std::string text = "|";
-  for (const auto& column : columns) text += " " + column + " |";
+  // Appended piece by piece: " " + cell + " |" trips GCC 12's -Wrestrict (bug 105329).
+  for (const auto& column : columns) text.append(" ").append(markdown_cell(column)).append(" |");
   text += "\n|";
   for (std::size_t c = 0; c < columns.size(); ++c) text += c == 0 ? "---|" : "---:|";
   text += "\n";
   for (const auto& row : rows) {
     text += "|";
-    for (const auto& cell : row) text += " " + cell + " |";
+    for (const auto& cell : row) text.append(" ").append(markdown_cell(cell)).append(" |");
     text += "\n";
   }
   return text;
 }
 
-std::string verdict_text(const Finding& finding) {
-  if (!finding.agrees) return "not run";
-  return *finding.agrees ? "yes" : "no";
-}
+std::string verdict_text(const Finding& finding) { return verdict_name(finding.check.verdict); }
 
 std::string table_with_plot(const Table& table, bool plotted, const std::string& caption, const std::string& path) {
   return table.markdown() + "\n" + plot_markdown(plotted, caption, path);

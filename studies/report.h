@@ -1,10 +1,11 @@
 // What a study writes besides its runs: tables (as CSV and as Markdown), plots
 // (gnuplot scripts and their PNGs) and the findings its report checks.
 #pragma once
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "studies/statistics.h"
 
 namespace nanossl {
 
@@ -17,6 +18,7 @@ struct Stat {
   double mean_or_nan() const;
 };
 Stat stat_of(const std::vector<double>& values);
+Stat stat_of(const BySeed& values);
 // "83.2" for one value, "83.2 ± 0.4" for several, "–" for none.
 std::string format_stat(const Stat& stat, int decimals = 1);
 
@@ -34,20 +36,24 @@ struct Table {
   std::string markdown() const;
 };
 
-// The findings' words as thresholds, in points of top-1 (docs/decisions.md): a gain
-// "adds little" under kLittlePoints and "much" from there up; "a wide margin" is at
-// least kWideMarginPoints.
+// The findings' words as thresholds, in points of top-1 (docs/statistics.md), the
+// one place they are named. They are applied to a measure's 95% interval over
+// seeds, not to its mean alone: a gain "adds little" when its interval lies under
+// kLittlePoints and "much" when it lies above; "a wide margin" is an interval above
+// kWideMarginPoints; two accuracies "converge" when their gap's interval lies within
+// ±kConvergedPoints.
 constexpr double kLittlePoints = 2.0;
 constexpr double kWideMarginPoints = 5.0;
+constexpr double kConvergedPoints = 2.0;
 
 // One of the paper's findings, checked against this run.
 struct Finding {
   std::string study;
   std::string claim;     // the paper's claim, in a sentence
-  std::string measured;  // this run's numbers that bear on it
-  std::optional<bool> agrees;  // nullopt: the runs it needs have not finished
+  std::string measured;  // this run's numbers that bear on it (means over seeds)
+  Check check;           // the verdict and its test; not run while its runs are missing
 };
-std::string verdict_text(const Finding& finding);  // "yes", "no", "not run"
+std::string verdict_text(const Finding& finding);  // "yes", "no", "inconclusive", "not run"
 
 // What one study contributes to report.md.
 struct StudyReport {

@@ -79,13 +79,18 @@ void write_report(const std::string& out, const Json& record, const std::vector<
           std::to_string(study.runs_missing) + " not run. The paper: Cole et al., *When Does Contrastive Visual "
           "Representation Learning Work?*, CVPR 2022; its numbers and how each study is scaled down are in "
           "docs/protocol.md.\n\n";
-  text += "## Findings\n\n| study | the paper's finding | this run | reproduced? |\n|---|---|---|---|\n";
+  text += "## Findings\n\nA verdict is yes when the 95% interval over seeds of the finding's measure clears its "
+          "threshold in the paper's direction (a one-sided paired t-test at 2.5%), no when it clears it the other way, "
+          "and inconclusive otherwise; with one seed every verdict is inconclusive. The test column gives, for each "
+          "comparison, the mean [95% interval] against the threshold and the p-value (docs/statistics.md).\n\n";
+  Table findings;
+  findings.columns = {"study", "the paper's finding", "this run", "test", "reproduced?"};
   for (const auto& report : reports) {
     for (const auto& finding : report.findings) {
-      text += "| " + finding.study + " | " + finding.claim + " | " + finding.measured + " | " + verdict_text(finding) +
-              " |\n";
+      findings.add({finding.study, finding.claim, finding.measured, finding.check.text, verdict_text(finding)});
     }
   }
+  text += findings.markdown();
   text += "\n";
   for (const auto& report : reports) {
     text += "## " + report.name + "\n\n";
