@@ -55,7 +55,9 @@ for i in $(seq 1 "$kills"); do
   previous=$from
 done
 echo "$kills kills (seed $seed): $mid_save during a checkpoint save, $before_first before the first checkpoint; newest now $(newest "$run")"
-[ $((mid_save * 2)) -ge "$kills" ] || { echo "fewer than half the kills hit a save"; exit 1; }
+# About half the kills land in a save (16 of 30 on a loaded 2-core machine); a
+# quarter is the floor, which 30 kills miss by chance well under 1% of the time.
+[ $((mid_save * 4)) -ge "$kills" ] || { echo "fewer than a quarter of the kills hit a save"; exit 1; }
 
 "$nanossl" train --resume "$run" > "$work/finish.log"
 cmp "$work/straight/$final/model.safetensors" "$run/$final/model.safetensors"
