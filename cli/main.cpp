@@ -1,6 +1,7 @@
 // The nanossl command line. Subcommands arrive with the layers that need them:
 //   info   what this build and machine offer (CUDA, GEMM kernel, threads)
 //   keys   the table of every configuration key, with types and defaults
+//   presets  every preset, by command, with what it is for
 //   demo   the smallest end-to-end training the engine can run (synthetic data)
 //   data   list, stats, inspect and preview datasets
 //   train  supervised training from scratch, with checkpoints and --resume
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
 
   CLI::App* info_cmd = app.add_subcommand("info", "print what this build and machine offer");
   CLI::App* keys_cmd = app.add_subcommand("keys", "print the table of every configuration key (docs/config.md)");
+  CLI::App* presets_cmd = app.add_subcommand("presets", "list the presets, by command, with what each is for");
 
   // Commands configured by a preset: --preset, --set, --out, and --resume where they checkpoint.
   auto add_run_options = [](CLI::App* cmd, nanossl::RunOptions& options, const char* preset, const char* out,
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
     if (keys_cmd->parsed()) return nanossl::run_config_keys();
+    if (presets_cmd->parsed()) return nanossl::run_list_presets();
     if (train_cmd->parsed()) return nanossl::run_train(train);
     if (pretrain_cmd->parsed()) return nanossl::run_pretrain(pretrain);
     if (finetune_cmd->parsed()) return nanossl::run_finetune(finetune, finetune_encoder);

@@ -69,6 +69,8 @@ int run_train(const RunOptions& options);
 int run_info();
 // Prints the Markdown table of every configuration key (docs/config.md).
 int run_config_keys();
+// `nanossl presets`: every preset, by command, with what it is for.
+int run_list_presets();
 int run_data_list();
 int run_data_stats(const DataOptions& options);
 int run_data_inspect(const DataOptions& options);

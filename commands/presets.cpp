@@ -1,6 +1,8 @@
 // Presets and overrides; see presets.h.
 #include "commands/presets.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -41,6 +43,31 @@ Json load_preset(const std::string& name_or_path) {
   if (!in) config_error("cannot open preset " + path + (is_path ? "" : " (no preset named '" + name_or_path + "')"));
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   return parse_config_json(text, path);
+}
+
+std::vector<PresetInfo> list_presets() {
+  std::vector<PresetInfo> presets;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(NANOSSL_PRESET_DIR, error)) {
+    if (entry.path().extension() != ".json") continue;
+    const std::string stem = entry.path().stem().string();
+    const std::size_t dash = stem.find('-');
+    PresetInfo info;
+    info.path = entry.path().string();
+    info.command = stem.substr(0, dash);
+    info.name = info.command == "study" && dash != std::string::npos ? stem.substr(dash + 1) : stem;
+    const Json preset = load_preset(info.path);
+    if (!preset.contains("// about") || !preset.at("// about").is_string()) {
+      config_error(info.path + ": no \"// about\" line saying what the preset is for");
+    }
+    info.about = preset.at("// about").get<std::string>();
+    presets.push_back(info);
+  }
+  if (error) config_error("cannot list the presets in " + std::string(NANOSSL_PRESET_DIR) + ": " + error.message());
+  std::sort(presets.begin(), presets.end(), [](const PresetInfo& a, const PresetInfo& b) {
+    return a.command != b.command ? a.command < b.command : a.name < b.name;
+  });
+  return presets;
 }
 
 void set_key(Json& config, const std::string& key, const Json& value) {

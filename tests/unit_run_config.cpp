@@ -183,20 +183,24 @@ TEST(RunConfig, AnOutOfRangeOverrideNamesKeyValueAndRange) {
                {"crop_scale_min: 1.5 is out of range ((0, 1])"});
 }
 
+// Every preset `nanossl presets` lists resolves into the config of its command and
+// says what it is for; and it lists every file of presets/.
 TEST(RunConfig, EveryShippedPresetResolves) {
-  int presets = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(NANOSSL_SOURCE_DIR "/presets")) {
-    const std::string name = entry.path().stem().string(), path = entry.path().string();
-    SCOPED_TRACE(path);
-    ++presets;
-    if (name.rfind("train-", 0) == 0 || name.rfind("finetune-", 0) == 0) resolve_config<TrainConfig>(path, {});
-    else if (name.rfind("pretrain-", 0) == 0) resolve_config<PretrainConfig>(path, {});
-    else if (name.rfind("linear-", 0) == 0) resolve_config<ProbeConfig>(path, {});
-    else if (name.rfind("knn-", 0) == 0) resolve_config<KnnConfig>(path, {});
-    else if (name.rfind("study-", 0) == 0) config_from_json<StudySettings>(load_preset(path), path);
-    else ADD_FAILURE() << "a preset of no known command: " << path;
+  const std::vector<PresetInfo> presets = list_presets();
+  for (const PresetInfo& preset : presets) {
+    SCOPED_TRACE(preset.path);
+    EXPECT_FALSE(preset.about.empty());
+    if (preset.command == "train" || preset.command == "finetune") resolve_config<TrainConfig>(preset.path, {});
+    else if (preset.command == "pretrain") resolve_config<PretrainConfig>(preset.path, {});
+    else if (preset.command == "linear") resolve_config<ProbeConfig>(preset.path, {});
+    else if (preset.command == "knn") resolve_config<KnnConfig>(preset.path, {});
+    else if (preset.command == "study") config_from_json<StudySettings>(load_preset("study-" + preset.name), preset.path);
+    else ADD_FAILURE() << "a preset of no known command: " << preset.command;
   }
-  EXPECT_GE(presets, 10);
+  const auto files = std::distance(std::filesystem::directory_iterator(NANOSSL_SOURCE_DIR "/presets"),
+                                   std::filesystem::directory_iterator());
+  EXPECT_EQ(static_cast<std::ptrdiff_t>(presets.size()), files);
+  EXPECT_GE(presets.size(), 10u);
 }
 
 TEST(RunConfig, EveryKeyIsListedWithItsTypeAndDefault) {
