@@ -8,7 +8,6 @@
 #include "autograd/ops.h"
 #include "ssl/info_nce.h"
 #include "ssl/mlp.h"
-#include "ssl/ntxent.h"
 
 namespace nanossl::ssl {
 
@@ -52,8 +51,7 @@ MocoStep moco_step(Moco& model, const Tensor& view1, const Tensor& view2, double
   const Tensor& queue = model.queue().keys();  // (K, D)
   MocoStep step;
   step.loss = (info_nce(q1, k2, queue, temperature) + info_nce(q2, k1, queue, temperature)) * 0.5;
-  step.positive_top1 = contrastive_top1(q1, q2);
-  step.queue_top1 = info_nce_top1(q, cat({k2, k1}, 0), queue);
+  step.positive_top1 = info_nce_top1(q, cat({k2, k1}, 0), queue);
   step.keys = k;
   return step;
 }

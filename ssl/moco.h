@@ -50,8 +50,7 @@ class Moco : public nn::Module {
 
 struct MocoStep {
   Tensor loss;           // scalar, differentiable: the mean of the two directions' InfoNCE
-  double positive_top1;  // as SimCLR's: percent of 2N queries whose nearest other query is their other view
-  double queue_top1;     // percent of the 2N queries whose largest InfoNCE logit is their key
+  double positive_top1;  // percent of the 2N queries whose largest InfoNCE logit is their key (MoCo's task)
   Tensor keys;           // (2N, projection_dim) unit keys of both views, to enqueue after backward
 };
 // view1, view2 (N, C, H, W). First the key network follows the query network with
