@@ -81,11 +81,19 @@ PretrainModel byol_model(const PretrainConfig& config, std::int64_t in_channels,
 
 }  // namespace
 
+std::string method_name(const std::string& method) {
+  if (method == "simclr") return "SimCLR";
+  if (method == "moco") return "MoCo v2";
+  if (method == "byol") return "BYOL";
+  throw std::invalid_argument("[config] method: expected simclr, moco or byol, got '" + method + "'");
+}
+
 PretrainModel make_pretrain_model(const PretrainConfig& config, std::int64_t in_channels, std::int64_t total_steps) {
   if (config.method == "simclr") return simclr_model(config, in_channels);
   if (config.method == "moco") return moco_model(config, in_channels, total_steps);
   if (config.method == "byol") return byol_model(config, in_channels, total_steps);
-  throw std::invalid_argument("[config] method: expected simclr, moco or byol, got '" + config.method + "'");
+  method_name(config.method);  // throws for an unknown method
+  return {};
 }
 
 }  // namespace nanossl

@@ -24,6 +24,10 @@ struct PretrainModel {
   std::function<StepReport(const Tensor& view1, const Tensor& view2, std::int64_t step)> step;
 };
 
+// How reports and logs name a method: "SimCLR", "MoCo v2", "BYOL"; throws
+// "[config] method: ..." for an unknown one.
+std::string method_name(const std::string& method);
+
 // config.method's model for images of `in_channels` channels, over `total_steps`
 // optimizer steps (the cosine momentum schedule's length). Throws "[config] ..." for
 // an unknown method or a head the method cannot build.

@@ -19,7 +19,7 @@ StudyReport run_granularity_study(Study& study) {
   report.name = "granularity";
   const std::string dir = study.output_dir("granularity");
   Table table;
-  table.columns = {"dataset", "level", "classes", "supervised", "SimCLR + linear", "gap (points)"};
+  table.columns = {"dataset", "level", "classes", "supervised", study.method_name() + " + linear", "gap (points)"};
   std::vector<Series> series;
   std::string numbers;
   int grows = 0, known = 0, datasets = 0;
@@ -42,7 +42,7 @@ StudyReport run_granularity_study(Study& study) {
       }
     }
     std::map<std::string, double> gap;
-    Series sup{dataset + " supervised", {}}, ssl{dataset + " SimCLR", {}};
+    Series sup{dataset + " supervised", {}}, ssl{dataset + " " + study.method_name(), {}};
     for (std::size_t l = 0; l < levels.size(); ++l) {
       const std::string& level = levels[l];
       const Stat a = stat_of(accuracy["supervised"][level]), b = stat_of(accuracy["simclr"][level]);
@@ -66,14 +66,14 @@ StudyReport run_granularity_study(Study& study) {
   Finding f{"granularity",
             "The gap between supervised training and SimCLR grows with label granularity (about 0 at the coarsest "
             "level, about 30 points at the finest)",
-            "gap supervised − SimCLR, coarse → fine: " + numbers + " (grows in " + std::to_string(grows) + " of " +
+            "gap supervised − " + study.method_name() + ", coarse → fine: " + numbers + " (grows in " + std::to_string(grows) + " of " +
                 std::to_string(known) + ")",
             std::nullopt};
   if (known == datasets && known > 0) f.agrees = grows == known;
   report.findings.push_back(f);
   report.markdown =
       "Classifiers trained on the fine labels, predictions mapped up the label hierarchy and scored at each level. "
-      "Test top-1 (%), mean ± std over seeds; the gap is supervised minus SimCLR. Table: "
+      "Test top-1 (%), mean ± std over seeds; the gap is supervised minus " + study.method_name() + ". Table: "
       "`granularity/levels.csv`.\n\n" +
       table_with_plot(table, plotted, "accuracy per level", "granularity/levels.png");
   return report;

@@ -53,8 +53,8 @@ StudyReport run_quality_study(Study& study) {
 
   const std::string dir = study.output_dir("quality");
   Table table;
-  table.columns = {"pretraining images", "supervised + linear top-1", "supervised drop", "SimCLR + linear top-1",
-                   "SimCLR drop", "supervised end-to-end top-1", "end-to-end drop"};
+  table.columns = {"pretraining images", "supervised + linear top-1", "supervised drop", study.method_name() + " + linear top-1",
+                   study.method_name() + " drop", "supervised end-to-end top-1", "end-to-end drop"};
   const std::vector<std::string> methods = {"supervised", "simclr", "end-to-end"};
   std::vector<std::string> categories;
   std::vector<std::vector<double>> drops(methods.size());  // [method][corruption], corruption "none" left out
@@ -74,7 +74,7 @@ StudyReport run_quality_study(Study& study) {
   const bool plotted =
       bar_plot(dir + "/drops.png", "Drop in clean top-1 when pretraining on corrupted " + dataset,
                "points lost vs clean pretraining", categories,
-               {"supervised + linear", "SimCLR + linear", "supervised end-to-end"}, drops);
+               {"supervised + linear", study.method_name() + " + linear", "supervised end-to-end"}, drops);
 
   StudyReport report;
   report.name = "quality";
@@ -98,11 +98,11 @@ StudyReport run_quality_study(Study& study) {
       shares += (shares.empty() ? "" : "; ") + categories[i] + " " + std::to_string(std::lround(100 * sup_share)) +
                 "% / " + std::to_string(std::lround(100 * ssl_share)) + "%";
     }
-    std::string text = "drop supervised / SimCLR, both by linear probe: " + numbers + " (SimCLR worse in " +
+    std::string text = "drop supervised / " + study.method_name() + ", both by linear probe: " + numbers + " (" + study.method_name() + " worse in " +
                        std::to_string(worse) + " of " + std::to_string(known) + ")";
     if (!shares.empty()) {
       text += ". Share of the gain over a random encoder (" + format_points(floor) + "%) lost: " + shares +
-              " (SimCLR worse in " + std::to_string(worse_share) + " of " + std::to_string(known) + ")";
+              " (" + study.method_name() + " worse in " + std::to_string(worse_share) + " of " + std::to_string(known) + ")";
     }
     Finding f{"quality", "SimCLR suffers more than supervised learning under every corruption", text, std::nullopt};
     if (known == static_cast<int>(categories.size()) && known > 0) f.agrees = worse == known;
@@ -116,7 +116,7 @@ StudyReport run_quality_study(Study& study) {
       else if (drops[1][i] > drops[1][worst]) worst = i;
     }
     Finding f{"quality", "Losing resolution (downsampling) hurts SimCLR by far the most",
-              complete ? "largest SimCLR drop: " + categories[worst] + " (" + format_points(drops[1][worst]) + " points)" : "–",
+              complete ? "largest " + study.method_name() + " drop: " + categories[worst] + " (" + format_points(drops[1][worst]) + " points)" : "–",
               std::nullopt};
     if (complete) f.agrees = categories[worst].rfind("downsample", 0) == 0;
     report.findings.push_back(f);
@@ -131,7 +131,7 @@ StudyReport run_quality_study(Study& study) {
       }
     }
     Finding f{"quality", "Added high-frequency noise (salt-and-pepper) costs SimCLR little, less than downsampling",
-              "SimCLR drop: salt-and-pepper " + format_points(noise) + ", smallest downsampling drop " +
+              study.method_name() + " drop: salt-and-pepper " + format_points(noise) + ", smallest downsampling drop " +
                   format_points(lowest_resolution_drop),
               std::nullopt};
     if (!std::isnan(noise) && !std::isnan(lowest_resolution_drop)) f.agrees = noise < lowest_resolution_drop;
@@ -141,8 +141,8 @@ StudyReport run_quality_study(Study& study) {
       (probe_labels > 0 ? std::to_string(probe_labels) + " class-balanced" : std::string("all the")) + " clean labelled images";
   report.markdown =
       "Pretraining images of " + dataset +
-      " corrupted (strengths in docs/corruptions.md), evaluation on clean test images. SimCLR and supervised training "
-      "each learn from the corrupted images; both are then frozen and scored by a linear probe trained on " +
+      " corrupted (strengths in docs/corruptions.md), evaluation on clean test images. " + study.method_name() +
+      " and supervised training each learn from the corrupted images; both are then frozen and scored by a linear probe trained on " +
       probe_text + " (the findings compare these). The same probe on a randomly initialised encoder, the floor "
       "with no pretraining at all, scores " + format_stat(stat_of(accuracy["random"]["none"])) +
       "%. The supervised network's own accuracy on the clean test images (trained end to end on corrupted ones) is the "
