@@ -4,11 +4,18 @@
 //                      decay, as `nanossl train` does it;
 //   --task simclr:     two views of each image as one batch of 2N through encoder
 //                      and projection head (2 layers, 128-d), NT-Xent (tau 0.5),
-//                      backward, LARS, as `nanossl pretrain` does it.
+//                      backward, LARS, as `nanossl pretrain` does it;
+//   --task moco:       MoCo v2's step (ssl/moco.h): the momentum update, queries
+//                      with a graph and keys without one (2N each), symmetric
+//                      InfoNCE against a queue of 4096, backward, enqueue, SGD;
+//   --task byol:       BYOL's step (ssl/byol.h): the target update, online
+//                      projections and predictions, target projections, the
+//                      symmetric normalised MSE, backward, LARS.
 // Images/s counts source images (a SimCLR image is two views). bench/peer_torch_train.py
-// runs the same steps in PyTorch; bench/run_train.sh compares the two in one run.
+// runs the supervised and SimCLR steps in PyTorch; bench/run_train.sh compares the
+// two in one run (MoCo and BYOL have no peer: their figure is the ratio to SimCLR).
 //
-//   bench_train_step [--task supervised|simclr] [--device cpu|cuda] [--depth 18]
+//   bench_train_step [--task supervised|simclr|moco|byol] [--device cpu|cuda] [--depth 18]
 //                    [--width 16] [--channels 3] [--batch 128] [--warmup 3] [--steps 10]
 //
 // Besides images/s it prints the step's GFLOP/s, from the FLOPs counted from the
@@ -34,6 +41,8 @@
 #include "cpu/denormals.h"
 #include "nn/optim.h"
 #include "nn/resnet.h"
+#include "ssl/byol.h"
+#include "ssl/moco.h"
 #include "ssl/simclr.h"
 #include "tensor/random.h"
 
@@ -65,7 +74,8 @@ bool parse(int argc, char** argv, Options& options) {
     else return false;
   }
   return options.batch > 0 && options.steps > 0 && options.warmup >= 0 &&
-         (options.task == "supervised" || options.task == "simclr");
+         (options.task == "supervised" || options.task == "simclr" || options.task == "moco" ||
+          options.task == "byol");
 }
 
 }  // namespace
@@ -74,7 +84,7 @@ int main(int argc, char** argv) {
   Options options;
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
-                 "usage: bench_train_step [--task supervised|simclr] [--device cpu|cuda] [--depth 18] [--width 16] [--channels 3] "
+                 "usage: bench_train_step [--task supervised|simclr|moco|byol] [--device cpu|cuda] [--depth 18] [--width 16] [--channels 3] "
                  "[--batch 128] [--warmup 3] [--steps 10]\n");
     return 2;
   }
@@ -95,7 +105,17 @@ int main(int argc, char** argv) {
     const Tensor labels = Tensor::from_vector(label_values, {options.batch}).to(options.device);
 
     std::shared_ptr<nn::Module> model;
+    nn::Module* target = nullptr;  // MoCo's and BYOL's EMA network: forward only
     std::unique_ptr<nn::Optimizer> optimizer;
+    // The optimizer's parameters: the trainable ones (not the EMA network's).
+    auto trainable = [](const nn::Module& m) {
+      nn::NamedTensors named = m.named_parameters();
+      std::erase_if(named, [](const auto& entry) { return !entry.second.requires_grad(); });
+      return nn::optimizer_params(named, true);
+    };
+    nn::LarsOptions lars;
+    lars.lr = 1.2;  // 0.075 * sqrt(256)
+    lars.weight_decay = 1e-6;
     if (options.task == "supervised") {
       config.num_classes = 10;
       model = nn::make_resnet(config);
@@ -105,23 +125,51 @@ int main(int argc, char** argv) {
       sgd.nesterov = true;
       sgd.weight_decay = 5e-4;
       optimizer = std::make_unique<nn::Sgd>(nn::optimizer_params(model->named_parameters(), true), sgd);
-    } else {
+    } else if (options.task == "simclr") {
       ssl::SimclrConfig simclr;
       simclr.encoder = config;
       model = std::make_shared<ssl::Simclr>(simclr);
-      nn::LarsOptions lars;
-      lars.lr = 1.2;  // 0.075 * sqrt(256)
-      lars.weight_decay = 1e-6;
-      optimizer = std::make_unique<nn::Lars>(nn::optimizer_params(model->named_parameters(), true), lars);
+      optimizer = std::make_unique<nn::Lars>(trainable(*model), lars);
+    } else if (options.task == "moco") {
+      ssl::MocoConfig moco;
+      moco.encoder = config;
+      auto built = std::make_shared<ssl::Moco>(moco);
+      target = &built->momentum();
+      model = built;
+      nn::SgdOptions sgd;
+      sgd.lr = 0.15;  // 0.3 * 128 / 256
+      sgd.momentum = 0.9;
+      sgd.weight_decay = 1e-4;
+      optimizer = std::make_unique<nn::Sgd>(trainable(*model), sgd);
+    } else {
+      ssl::ByolConfig byol;
+      byol.encoder = config;
+      auto built = std::make_shared<ssl::Byol>(byol);
+      target = &built->target();
+      model = built;
+      optimizer = std::make_unique<nn::Lars>(trainable(*model), lars);
     }
     model->to(options.device);
 
     double first_loss = 0.0, last_loss = 0.0;
     auto step = [&] {
-      const Tensor loss = options.task == "supervised"
-                              ? cross_entropy((*model)(images), labels)
-                              : ssl::contrastive_step(static_cast<ssl::Simclr&>(*model), images, images2, 0.5).loss;
-      backward(loss);
+      Tensor loss;
+      if (options.task == "supervised") {
+        loss = cross_entropy((*model)(images), labels);
+        backward(loss);
+      } else if (options.task == "simclr") {
+        loss = ssl::contrastive_step(static_cast<ssl::Simclr&>(*model), images, images2, 0.5).loss;
+        backward(loss);
+      } else if (options.task == "moco") {
+        auto& moco = static_cast<ssl::Moco&>(*model);
+        const ssl::MocoStep moco_step = ssl::moco_step(moco, images, images2, 0.2, 0.99);
+        loss = moco_step.loss;
+        backward(loss);
+        ssl::enqueue_keys(moco, moco_step);
+      } else {
+        loss = ssl::byol_step(static_cast<ssl::Byol&>(*model), images, images2, 0.99).loss;
+        backward(loss);
+      }
       optimizer->step();
       optimizer->zero_grad();
       return loss.item();  // synchronises with the device
@@ -135,9 +183,12 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double ms = 1e3 * seconds / options.steps, images_per_s = options.batch * options.steps / seconds;
-    // A SimCLR image is two views through the whole network.
-    const double views = options.task == "simclr" ? 2.0 : 1.0;
-    const double gflop_per_image = views * nanossl::bench::resnet_cifar_flops(*model, options.size).train / 1e9;
+    // A SimCLR image is two views through the whole network; MoCo and BYOL also
+    // pass both views through their EMA network, forward only.
+    const double views = options.task == "supervised" ? 1.0 : 2.0;
+    const auto all = nanossl::bench::resnet_cifar_flops(*model, options.size);
+    const auto ema = target ? nanossl::bench::resnet_cifar_flops(*target, options.size) : nanossl::bench::StepFlops{};
+    const double gflop_per_image = views * (all.train - ema.train + ema.forward) / 1e9;
     const double gflops = gflop_per_image * images_per_s;
     std::printf("nanossl %s ResNet-%d CIFAR stem width %lld, %lldx%lldx%lld, batch %lld, %s: %.1f ms/step, %.1f images/s; "
                 "loss %.4f -> %.4f\n",

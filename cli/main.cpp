@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--preset", study.preset, "smoke, quick, paper, or a study preset file")->capture_default_str();
   study_cmd->add_option("--out", study.out, "study directory (runs, tables, plots, report.md)")->capture_default_str();
   study_cmd->add_flag("--print-config", study.print_config, "print the resolved study settings (JSON) and exit");
+  study_cmd->add_option("--set", study.overrides, "key=value on the study settings (e.g. method=moco), repeatable");
   study_cmd->add_option("--seeds", study.seeds, "repeats with seeds 0..N-1 (default: the preset's)")
       ->check(CLI::NonNegativeNumber);
   std::string report_dir;

@@ -55,7 +55,11 @@ nn::WarmupCosine make_schedule(const OptimizerConfig& optimizer, const ScheduleC
 }
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& optimizer, const nn::Module& model, double lr) {
-  auto params = nn::optimizer_params(model.named_parameters(), optimizer.exclude_bn_and_bias);
+  // Only what trains: a frozen parameter (the EMA target network of MoCo and BYOL)
+  // has neither a gradient nor optimizer state.
+  nn::NamedTensors trainable = model.named_parameters();
+  std::erase_if(trainable, [](const auto& entry) { return !entry.second.requires_grad(); });
+  auto params = nn::optimizer_params(trainable, optimizer.exclude_bn_and_bias);
   if (optimizer.name == "sgd") {
     nn::SgdOptions options;
     options.lr = lr;

@@ -30,7 +30,8 @@ std::int64_t steps_per_epoch(const char* command, const data::Loader& loader, st
 // batch size as optimizer.lr_scaling says.
 nn::WarmupCosine make_schedule(const OptimizerConfig& optimizer, const ScheduleConfig& schedule,
                                std::int64_t batch_size, std::int64_t steps_per_epoch, std::int64_t total_steps);
-// SGD or LARS over the model's parameters; `lr` is already scaled by batch size.
+// SGD or LARS over the model's trainable parameters (requires_grad set); `lr` is
+// already scaled by batch size.
 std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& optimizer, const nn::Module& model, double lr);
 // The labelled training set: all of `base` (labels == 0) or a class-balanced
 // fixed subset of `labels` images.

@@ -49,6 +49,7 @@ struct StudyOptions {
   std::string preset = "quick";  // smoke, quick, paper (presets/study-*.json) or a file
   std::string out = "runs/study";
   int seeds = 0;  // 0: the preset's
+  std::vector<std::string> overrides;  // --set key=value on the study settings (method=moco)
   bool print_config = false;  // print the resolved study settings and exit
 };
 

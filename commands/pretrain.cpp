@@ -1,9 +1,11 @@
-// `nanossl pretrain`: SimCLR pretraining. Two augmented views of every image of a
-// batch go through the encoder and projection head as one batch of 2N (so BN sees
-// both), NT-Xent pulls each image's views together, LARS with warmup + cosine
+// `nanossl pretrain`: self-supervised pretraining by SimCLR, MoCo v2 or BYOL
+// (`method`, commands/ssl_methods.h). Two augmented views of every image of a
+// batch go through the networks as one batch of 2N (so BN sees both), the method's
+// loss pulls each image's views together, LARS (or SGD) with warmup + cosine
 // updates the weights, and a weighted kNN classifier on frozen features monitors
 // the representation every few epochs. Checkpoints and --resume work as for
-// `nanossl train` (the same training loop, commands/training_loop.h).
+// `nanossl train` (the same training loop, commands/training_loop.h); a method's
+// momentum network and queue are part of its model's state dict.
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 #include "autograd/ops.h"
 #include "commands/builders.h"
 #include "commands/runs.h"
+#include "commands/ssl_methods.h"
 #include "commands/training_loop.h"
 #include "data/channels_view.h"
 #include "data/corrupt.h"
@@ -19,7 +22,6 @@
 #include "data/subset.h"
 #include "ssl/features.h"
 #include "ssl/knn.h"
-#include "ssl/simclr.h"
 #include "tensor/random.h"
 
 namespace nanossl {
@@ -96,15 +98,6 @@ data::DatasetPtr monitor_set(const std::string& name, data::Split split, std::in
   return std::make_shared<data::SubsetDataset>(set, std::move(indices), set->name() + "[" + std::to_string(count) + "]");
 }
 
-std::shared_ptr<ssl::Simclr> make_simclr(const PretrainConfig& config, std::int64_t in_channels) {
-  ssl::SimclrConfig simclr;
-  simclr.encoder = resnet_config(config.model, in_channels, 0);
-  simclr.head_layers = static_cast<int>(config.head.layers);
-  simclr.head_hidden = config.head.hidden;
-  simclr.projection_dim = config.head.dim;
-  return std::make_shared<ssl::Simclr>(simclr);
-}
-
 }  // namespace
 
 int pretrain(const RunStart<PretrainConfig>& run) {
@@ -123,9 +116,10 @@ int pretrain(const RunStart<PretrainConfig>& run) {
       nanossl::steps_per_epoch("pretrain", loader, train_set->size(), loader_config.batch_size);
 
   // ---- model, optimizer, schedule ----
-  auto model = make_simclr(config, train_set->channels());
-  model->to(device);
   const std::int64_t epochs = config.loop.epochs;
+  PretrainModel method = make_pretrain_model(config, train_set->channels(), epochs * steps_per_epoch);
+  nn::Module* model = method.module.get();
+  model->to(device);
   const nn::WarmupCosine schedule =
       make_schedule(config.optimizer, config.schedule, loader_config.batch_size, steps_per_epoch, epochs * steps_per_epoch);
   auto optimizer = make_optimizer(config.optimizer, *model, schedule.base_lr);
@@ -148,22 +142,22 @@ int pretrain(const RunStart<PretrainConfig>& run) {
       knn_train = monitor_set(monitor_name, data::Split::train, knn.train_images);
       knn_test = monitor_set(monitor_name, data::Split::test, knn.test_images);
     }
-    const auto train_features = ssl::extract_features(model->encoder(), knn_train, device, 256, loader_config.workers);
-    const auto test_features = ssl::extract_features(model->encoder(), knn_test, device, 256, loader_config.workers);
+    const auto train_features = ssl::extract_features(*method.encoder, knn_train, device, 256, loader_config.workers);
+    const auto test_features = ssl::extract_features(*method.encoder, knn_test, device, 256, loader_config.workers);
     return ssl::knn_classify(train_features, test_features, knn_train->hierarchy().num_fine(), knn_options).top1;
   };
 
-  std::printf("pretrain %s: %lld images (%lld steps/epoch x %lld epochs), SimCLR ResNet-%lld width %lld, "
-              "batch %lld (x2 views), tau %g, %s\n",
+  std::printf("pretrain %s: %lld images (%lld steps/epoch x %lld epochs), %s ResNet-%lld width %lld, "
+              "batch %lld (x2 views), %s\n",
               train_set->name().c_str(), static_cast<long long>(train_set->size()),
-              static_cast<long long>(steps_per_epoch), static_cast<long long>(epochs),
+              static_cast<long long>(steps_per_epoch), static_cast<long long>(epochs), method.name.c_str(),
               static_cast<long long>(config.model.depth), static_cast<long long>(config.model.width),
-              static_cast<long long>(loader_config.batch_size), config.temperature, device.str().c_str());
+              static_cast<long long>(loader_config.batch_size), device.str().c_str());
   auto step = [&](const data::Batch& batch) {
-    const ssl::ContrastiveStep step =
-        ssl::contrastive_step(*model, batch.images.to(device), batch.images2.to(device), config.temperature);
-    backward(step.loss);
-    return StepReport{step.loss.item(), step.positive_top1};
+    // The optimizer step this batch is for, from the loader's counters (a pure
+    // function of where the run stands, so a resumed run continues the schedules).
+    const std::int64_t index = batch.epoch * steps_per_epoch + batch.position;
+    return method.step(batch.images.to(device), batch.images2.to(device), index);
   };
   std::optional<double> last_knn;
   auto monitor = [&](std::int64_t epoch) -> std::optional<double> {
@@ -177,7 +171,8 @@ int pretrain(const RunStart<PretrainConfig>& run) {
   if (!loop.run()) return 0;
   if (knn.every_epochs > 0 && !last_knn) last_knn = knn_top1();  // the last monitor ran before a resume
   loop.save();
-  Json summary = {{"dataset", config.dataset},
+  Json summary = {{"method", config.method},
+                  {"dataset", config.dataset},
                   {"pretrain_set", train_set->name()},
                   {"pretrain_images", train_set->size()},
                   {"steps", loop.counters().step},

@@ -124,7 +124,8 @@ struct HeadConfig {
   std::int64_t dim = 128;
   template <class F>
   void fields(F& f) {
-    f("layers", layers, "Linear layers of the projection head (BN + ReLU between them)", between(1, 8));
+    f("layers", layers, "Linear layers of the projection head (BN + ReLU between them); moco and byol take 2",
+      between(1, 8));
     f("hidden", hidden, "hidden width of the head; 0: the encoder's feature width", at_least(0));
     f("dim", dim, "projection (embedding) dimension", at_least(1));
   }
@@ -161,7 +162,35 @@ struct KnnMonitorConfig {
   }
 };
 
-// `nanossl pretrain`: SimCLR.
+// MoCo v2's settings (method moco); docs/methods.md.
+struct MocoSettings {
+  std::int64_t queue_size = 4096;
+  double momentum = 0.99;
+  bool cosine_momentum = false;
+  template <class F>
+  void fields(F& f) {
+    f("queue_size", queue_size, "negative keys in the queue (65536 in the paper); at least 2 x batch_size",
+      at_least(1));
+    f("momentum", momentum, "EMA momentum of the key encoder (0.999 in the paper, for far more steps)",
+      between(0, 1));
+    f("cosine_momentum", cosine_momentum, "raise the momentum to 1 on a cosine schedule over the run, as BYOL");
+  }
+};
+
+// BYOL's settings (method byol); docs/methods.md.
+struct ByolSettings {
+  double momentum = 0.99;
+  std::int64_t predictor_hidden = 0;
+  template <class F>
+  void fields(F& f) {
+    f("momentum", momentum, "base EMA momentum of the target, raised to 1 on a cosine schedule (0.996 in the paper)",
+      between(0, 1));
+    f("predictor_hidden", predictor_hidden, "hidden width of the predictor; 0: the projector's (head.hidden)",
+      at_least(0));
+  }
+};
+
+// `nanossl pretrain`: SimCLR, MoCo v2 or BYOL.
 struct PretrainConfig {
   std::string about;
   std::string dataset = "fashion";
@@ -169,9 +198,12 @@ struct PretrainConfig {
   std::int64_t data_seed = 0;
   std::string corruption = "none";
   std::int64_t channels = 0;
+  std::string method = "simclr";
   ModelConfig model;
   HeadConfig head;
   double temperature = 0.2;
+  MocoSettings moco;
+  ByolSettings byol;
   AugmentConfig augment;
   OptimizerConfig optimizer{.name = "lars", .lr = 0.075, .lr_scaling = "sqrt", .nesterov = false, .weight_decay = 1e-6};
   ScheduleConfig schedule{.warmup_epochs = 0.5};
@@ -185,9 +217,12 @@ struct PretrainConfig {
     f("data_seed", data_seed, "seed of the subset and the corruption (fixed across pretraining seeds)", at_least(0));
     f("corruption", corruption, "corruption of the pretraining images (docs/corruptions.md); none");
     f("channels", channels, "input channels the images are converted to; 0: the dataset's (a pool: the most)", between(0, 3));
+    f("method", method, "simclr, moco (MoCo v2) or byol (docs/methods.md)");
     f("model", model, "");
     f("head", head, "");
-    f("temperature", temperature, "NT-Xent temperature", positive());
+    f("temperature", temperature, "temperature of NT-Xent (simclr) and InfoNCE (moco)", positive());
+    f("moco", moco, "");
+    f("byol", byol, "");
     f("augment", augment, "");
     f("optimizer", optimizer, "");
     f("schedule", schedule, "");

@@ -43,7 +43,7 @@ std::map<std::string, Tensor> encoder_state(const std::map<std::string, Tensor>&
   }
   if (encoder.empty()) {
     throw std::invalid_argument("[load_pretrained_encoder] " + source +
-                                " holds no \"encoder.*\" tensors: not a SimCLR pretraining checkpoint");
+                                " holds no \"encoder.*\" tensors: not a pretraining checkpoint (SimCLR, MoCo v2 or BYOL)");
   }
   return encoder;
 }

@@ -100,7 +100,7 @@ StudyReport run_domain_study(Study& study) {
       heat.back().push_back(mean(d, e));
     }
     matrix.add(row);
-    heat_rows.push_back("SimCLR " + d);
+    heat_rows.push_back(study.method_name() + " " + d);
   }
   {
     std::vector<std::string> row = {"supervised"};
@@ -195,7 +195,7 @@ StudyReport run_domain_study(Study& study) {
          check_below("concatenation gain (mean over pairs)", gain, kLittlePoints)});
   }
   report.markdown =
-      "SimCLR pretrained on " + std::to_string(images) + " images of each domain (" + join(domains, ", ") +
+      study.method_name() + " pretrained on " + std::to_string(images) + " images of each domain (" + join(domains, ", ") +
       "), probed with " + std::to_string(per_class) +
       " labels per class of each domain; supervised is trained on the same labels. Test top-1 (%), mean ± std over "
       "seeds. Tables: `domain/matrix.csv`, `domain/pools.csv`, `domain/concat.csv`.\n\n### Pretraining domain × "

@@ -19,7 +19,7 @@ StudyReport run_granularity_study(Study& study) {
   report.name = "granularity";
   const std::string dir = study.output_dir("granularity");
   Table table;
-  table.columns = {"dataset", "level", "classes", "supervised", "SimCLR + linear", "gap (points)"};
+  table.columns = {"dataset", "level", "classes", "supervised", study.method_name() + " + linear", "gap (points)"};
   std::vector<Series> series;
   std::string numbers;
   std::vector<Check> checks;  // per dataset: the gap grows from coarse to fine
@@ -42,7 +42,7 @@ StudyReport run_granularity_study(Study& study) {
     }
     std::map<std::string, double> gap;       // mean supervised − SimCLR per level
     std::map<std::string, BySeed> gap_by_seed;
-    Series sup{dataset + " supervised", {}}, ssl{dataset + " SimCLR", {}};
+    Series sup{dataset + " supervised", {}}, ssl{dataset + " " + study.method_name(), {}};
     for (std::size_t l = 0; l < levels.size(); ++l) {
       const std::string& level = levels[l];
       const Stat a = stat_of(accuracy["supervised"][level]), b = stat_of(accuracy["simclr"][level]);
@@ -65,10 +65,10 @@ StudyReport run_granularity_study(Study& study) {
   report.findings.push_back({"granularity",
                              "The gap between supervised training and SimCLR grows with label granularity (about 0 at "
                              "the coarsest level, about 30 points at the finest)",
-                             "mean gap supervised − SimCLR, coarse → fine: " + numbers, all_of(checks)});
+                             "mean gap supervised − " + study.method_name() + ", coarse → fine: " + numbers, all_of(checks)});
   report.markdown =
       "Classifiers trained on the fine labels, predictions mapped up the label hierarchy and scored at each level. "
-      "Test top-1 (%), mean ± std over seeds; the gap is supervised minus SimCLR. Table: "
+      "Test top-1 (%), mean ± std over seeds; the gap is supervised minus " + study.method_name() + ". Table: "
       "`granularity/levels.csv`.\n\n" +
       table_with_plot(table, plotted, "accuracy per level", "granularity/levels.png");
   return report;

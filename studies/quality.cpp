@@ -58,8 +58,8 @@ StudyReport run_quality_study(Study& study) {
 
   const std::string dir = study.output_dir("quality");
   Table table;
-  table.columns = {"pretraining images", "supervised + linear top-1", "supervised drop", "SimCLR + linear top-1",
-                   "SimCLR drop", "supervised end-to-end top-1", "end-to-end drop"};
+  table.columns = {"pretraining images", "supervised + linear top-1", "supervised drop", study.method_name() + " + linear top-1",
+                   study.method_name() + " drop", "supervised end-to-end top-1", "end-to-end drop"};
   const std::vector<std::string> methods = {"supervised", "simclr", "end-to-end"};
   std::vector<std::string> categories;
   std::vector<std::vector<double>> drops(methods.size());  // [method][corruption], corruption "none" left out
@@ -79,7 +79,7 @@ StudyReport run_quality_study(Study& study) {
   const bool plotted =
       bar_plot(dir + "/drops.png", "Drop in clean top-1 when pretraining on corrupted " + dataset,
                "points lost vs clean pretraining", categories,
-               {"supervised + linear", "SimCLR + linear", "supervised end-to-end"}, drops);
+               {"supervised + linear", study.method_name() + " + linear", "supervised end-to-end"}, drops);
 
   StudyReport report;
   report.name = "quality";
@@ -94,7 +94,7 @@ StudyReport run_quality_study(Study& study) {
     std::string numbers, shares;
     std::vector<Check> checks;
     for (std::size_t i = 0; i < categories.size(); ++i) {
-      checks.push_back(check_above(categories[i] + " SimCLR − supervised drop",
+      checks.push_back(check_above(categories[i] + " " + study.method_name() + " − supervised drop",
                                    difference(drops_of("simclr", categories[i]), drops_of("supervised", categories[i])),
                                    0.0));
       if (std::isnan(drops[0][i]) || std::isnan(drops[1][i])) continue;
@@ -106,10 +106,10 @@ StudyReport run_quality_study(Study& study) {
       shares += (shares.empty() ? "" : "; ") + categories[i] + " " + std::to_string(std::lround(100 * sup_share)) +
                 "% / " + std::to_string(std::lround(100 * ssl_share)) + "%";
     }
-    std::string text = "mean drop supervised / SimCLR, both by linear probe: " + numbers;
+    std::string text = "mean drop supervised / " + study.method_name() + ", both by linear probe: " + numbers;
     if (!shares.empty()) {
       text += ". Share of the gain over a random encoder (" + format_points(floor) + "%) lost: " + shares +
-              " (SimCLR worse in " + std::to_string(worse_share) + " of " + std::to_string(known) + ")";
+              " (" + study.method_name() + " worse in " + std::to_string(worse_share) + " of " + std::to_string(known) + ")";
     }
     report.findings.push_back(
         {"quality", "SimCLR suffers more than supervised learning under every corruption", text, all_of(checks)});
@@ -130,7 +130,7 @@ StudyReport run_quality_study(Study& study) {
     std::string numbers;
     for (std::size_t i = 0; i < categories.size() && !strongest_downsampling.empty(); ++i) {
       if (categories[i].rfind("downsample", 0) == 0) continue;
-      checks.push_back(check_above(strongest_downsampling + " − " + categories[i] + " SimCLR drop",
+      checks.push_back(check_above(strongest_downsampling + " − " + categories[i] + " " + study.method_name() + " drop",
                                    difference(drops_of("simclr", strongest_downsampling), drops_of("simclr", categories[i])),
                                    0.0));
       numbers += "; " + categories[i] + " " + format_points(drops[1][i]);
@@ -138,7 +138,7 @@ StudyReport run_quality_study(Study& study) {
     Finding f{"quality", "Losing resolution (downsampling) hurts SimCLR by far the most",
               strongest_downsampling.empty()
                   ? "no downsampling among the preset's corruptions"
-                  : "mean SimCLR drop: " + strongest_downsampling + " " +
+                  : "mean " + study.method_name() + " drop: " + strongest_downsampling + " " +
                         format_points(drop("simclr", strongest_downsampling)) + numbers,
               all_of(checks)};
     if (strongest_downsampling.empty()) f.check.text = "needs a downsample:F corruption and another kind";
@@ -152,14 +152,14 @@ StudyReport run_quality_study(Study& study) {
     Finding f{"quality", "Added high-frequency noise (salt-and-pepper) costs SimCLR little, less than downsampling",
               noise_name.empty() || mildest_downsampling.empty()
                   ? "needs a salt_pepper and a downsample corruption in the preset"
-                  : "mean SimCLR drop: " + noise_name + " " + format_points(drop("simclr", noise_name)) + ", " +
+                  : "mean " + study.method_name() + " drop: " + noise_name + " " + format_points(drop("simclr", noise_name)) + ", " +
                         mildest_downsampling + " (the mildest downsampling) " +
                         format_points(drop("simclr", mildest_downsampling)),
               {}};
     if (!noise_name.empty() && !mildest_downsampling.empty()) {
       const BySeed noise = drops_of("simclr", noise_name);
-      f.check = all_of({check_below(noise_name + " SimCLR drop", noise, kLittlePoints),
-                        check_below(noise_name + " − " + mildest_downsampling + " SimCLR drop",
+      f.check = all_of({check_below(noise_name + " " + study.method_name() + " drop", noise, kLittlePoints),
+                        check_below(noise_name + " − " + mildest_downsampling + " " + study.method_name() + " drop",
                                     difference(noise, drops_of("simclr", mildest_downsampling)), 0.0)});
     }
     report.findings.push_back(f);
@@ -168,8 +168,8 @@ StudyReport run_quality_study(Study& study) {
       (probe_labels > 0 ? std::to_string(probe_labels) + " class-balanced" : std::string("all the")) + " clean labelled images";
   report.markdown =
       "Pretraining images of " + dataset +
-      " corrupted (strengths in docs/corruptions.md), evaluation on clean test images. SimCLR and supervised training "
-      "each learn from the corrupted images; both are then frozen and scored by a linear probe trained on " +
+      " corrupted (strengths in docs/corruptions.md), evaluation on clean test images. " + study.method_name() +
+      " and supervised training each learn from the corrupted images; both are then frozen and scored by a linear probe trained on " +
       probe_text + " (the findings compare these). The same probe on a randomly initialised encoder, the floor "
       "with no pretraining at all, scores " + format_stat(stat_of(accuracy["random"]["none"])) +
       "%. The supervised network's own accuracy on the clean test images (trained end to end on corrupted ones) is the "

@@ -70,9 +70,9 @@ StudyReport run_quantity_study(Study& study) {
   for (std::int64_t labels : label_sizes) table.columns.push_back(count_text(labels));
   std::vector<std::pair<std::string, std::string>> rows = {{"supervised", "supervised (from scratch)"}};
   for (auto it = pretrain_sizes.rbegin(); it != pretrain_sizes.rend(); ++it) {
-    rows.push_back({"linear " + std::to_string(*it), "SimCLR " + count_text(*it) + " + linear"});
+    rows.push_back({"linear " + std::to_string(*it), study.method_name() + " " + count_text(*it) + " + linear"});
   }
-  rows.push_back({"finetune", "SimCLR " + count_text(largest) + " + fine-tune"});
+  rows.push_back({"finetune", study.method_name() + " " + count_text(largest) + " + fine-tune"});
   std::vector<Series> series;
   for (const auto& [method, label] : rows) {
     std::vector<std::string> row = {label};
@@ -126,7 +126,7 @@ StudyReport run_quantity_study(Study& study) {
     const BySeed margin = difference(linear(largest)[few], accuracy["supervised"][few]);
     report.findings.push_back(
         {"quantity", "With few labels SimCLR + linear probe beats supervised training from scratch by a wide margin",
-         count_text(few) + " labels: SimCLR " + format_points(mean("linear " + std::to_string(largest), few)) +
+         count_text(few) + " labels: " + study.method_name() + " " + format_points(mean("linear " + std::to_string(largest), few)) +
              "% vs supervised " + format_points(mean("supervised", few)) + "% (margin " +
              format_points(mean_of(margin)) + " points)",
          check_above("margin", margin, kWideMarginPoints)});
@@ -150,7 +150,7 @@ StudyReport run_quantity_study(Study& study) {
   }
 
   report.markdown =
-      "SimCLR pretrained on nested fixed subsets of " + dataset +
+      study.method_name() + " pretrained on nested fixed subsets of " + dataset +
       " (the same number of steps for every size), then a linear probe on class-balanced labelled subsets; "
       "supervised training from scratch and fine-tuning of the largest encoder on the same labels. Test top-1 (%), "
       "mean ± std over seeds. Table: `quantity/accuracy.csv`.\n\n" +

@@ -17,6 +17,7 @@
 #include "commands/interrupt.h"
 #include "commands/run_directory.h"
 #include "commands/runs.h"
+#include "commands/ssl_methods.h"
 #include "nn/checkpoint.h"
 
 namespace nanossl {
@@ -26,6 +27,17 @@ namespace {
 
 // Keys that change how a run reports, not what it computes.
 const char* const kNonSemanticKeys[] = {"// about", "log_every", "checkpoint_every", "workers", "stop_after_steps", "detect_anomaly"};
+
+// A pretraining's keys that its method does not read (a SimCLR run ignores moco.*
+// and byol.*), left out of its name: runs named before the keys existed keep their
+// names, and a setting of another method does not split identical runs.
+void drop_unused_method_keys(Json& config) {
+  if (!config.contains("method") || !config["method"].is_string()) return;
+  const std::string method = config["method"].get<std::string>();
+  if (method != "moco") config.erase("moco");
+  if (method != "byol") config.erase("byol");
+  if (method == "simclr") config.erase("method");
+}
 
 std::uint64_t fnv1a(const std::string& text) {
   std::uint64_t hash = 1469598103934665603ull;
@@ -95,6 +107,13 @@ std::string Study::preset_of(const std::string& preset) const {
   return fs::exists(pinned) ? pinned.string() : preset;
 }
 
+std::string Study::method() const {
+  if (!settings_.method.empty()) return settings_.method;
+  return section_config<PretrainConfig>(settings_.pretrain.run.preset, settings_.pretrain.run.set).method;
+}
+
+std::string Study::method_name() const { return nanossl::method_name(method()); }
+
 std::string Study::output_dir(const std::string& name) const {
   const std::string dir = out_ + "/" + name;
   fs::create_directories(dir);
@@ -113,6 +132,7 @@ template <class Config>
 std::string Study::run_dir(const StudyRun<Config>& run) const {
   Json config = config_to_json(run.config);
   for (const char* key : kNonSemanticKeys) config.erase(key);
+  drop_unused_method_keys(config);
   // Encoders are named by their own run's directory name, not by the path they
   // were reached through, so a study moved or spelled differently keeps its names.
   const std::string key = run.command + "\n" + config.dump() + "\n" + fs::path(run.encoder).filename().string() +
@@ -211,9 +231,10 @@ PretrainRun Study::pretrain(const std::string& dataset, std::int64_t images, std
   c.loop.seed = seed;
   c.loop.epochs = epochs;
   c.knn.dataset = knn_dataset;
+  if (!settings_.method.empty()) c.method = settings_.method;
   // The kNN monitor about `knn_checks` times per run, however many epochs it has.
   c.knn.every_epochs = section.knn_checks > 0 ? std::max<std::int64_t>(1, epochs / section.knn_checks) : 0;
-  run.what = "SimCLR pretraining on " + dataset + (images > 0 ? "[" + std::to_string(images) + "]" : "") +
+  run.what = nanossl::method_name(c.method) + " pretraining on " + dataset + (images > 0 ? "[" + std::to_string(images) + "]" : "") +
              (corruption == "none" ? "" : " + " + corruption) + " (" + std::to_string(epochs) + " epochs, seed " +
              std::to_string(seed) + ")";
   return run;

@@ -37,6 +37,10 @@ class Study {
   const StudySettings& settings() const { return settings_; }
   const std::string& out() const { return out_; }
   int seeds() const { return static_cast<int>(settings_.seeds); }
+  // The pretraining method of every pretrain run ("simclr", "moco", "byol") and its
+  // name in tables and findings ("SimCLR", "MoCo v2", "BYOL").
+  std::string method() const;
+  std::string method_name() const;
   // OUT/<name>, created: where a study writes its tables and plots.
   std::string output_dir(const std::string& name) const;
   // The directory of a run (it may not exist yet).

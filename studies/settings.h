@@ -115,6 +115,7 @@ struct StudySettings {
   std::int64_t seeds = 1;
   std::int64_t workers = 1;
   std::string device = "cpu";
+  std::string method;
   ModelConfig model;
   PretrainSection pretrain;
   RunSection supervised{.preset = "train-fashion", .steps = 600};
@@ -130,8 +131,9 @@ struct StudySettings {
     f("seeds", seeds, "repeats of every run, seeds 0..N-1", at_least(1));
     f("workers", workers, "loader threads of every run", between(1, 256));
     f("device", device, "device of every run: cpu or cuda[:N]");
+    f("method", method, "method of every pretraining: simclr, moco or byol; empty: the pretrain preset's");
     f("model", model, "the architecture of every run");
-    f("pretrain", pretrain, "SimCLR pretraining runs");
+    f("pretrain", pretrain, "self-supervised pretraining runs (SimCLR unless method says otherwise)");
     f("supervised", supervised, "supervised runs from scratch");
     f("finetune", finetune, "fine-tuning runs");
     f("linear", linear, "linear probes");

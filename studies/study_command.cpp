@@ -48,6 +48,13 @@ std::string study_preset_path(const std::string& preset) {
   return is_path ? preset : "study-" + preset;
 }
 
+// `--set key=value` on the study settings (`method=moco`, `seeds=3`), as for a command's preset.
+StudySettings with_overrides(const StudySettings& settings, const std::vector<std::string>& overrides) {
+  Json json = config_to_json(settings);
+  for (const std::string& assignment : overrides) apply_override(json, assignment);
+  return config_from_json<StudySettings>(json, "study settings with --set overrides");
+}
+
 StudySettings settings_of(const Json& record) { return config_from_json<StudySettings>(record.at("settings"), "study.json settings"); }
 
 
@@ -76,7 +83,8 @@ void write_report(const std::string& out, const Json& record, const std::vector<
           " seed(s); written " + now_utc() + " on a machine with " +
           std::to_string(std::thread::hardware_concurrency()) + " hardware threads. Runs: " +
           std::to_string(study.runs_done) + " run now, " + std::to_string(study.runs_reused) + " reused, " +
-          std::to_string(study.runs_missing) + " not run. The paper: Cole et al., *When Does Contrastive Visual "
+          std::to_string(study.runs_missing) + " not run. Pretraining method: " + study.method_name() +
+          " (`method`, docs/methods.md); the paper's findings are about SimCLR. The paper: Cole et al., *When Does Contrastive Visual "
           "Representation Learning Work?*, CVPR 2022; its numbers and how each study is scaled down are in "
           "docs/protocol.md.\n\n";
   text += "## Findings\n\nA verdict is yes when the 95% interval over seeds of the finding's measure clears its "
@@ -121,7 +129,8 @@ int run_study(const StudyOptions& options) {
   const std::string record_path = options.out + "/study.json";
   Json record;
   if (options.print_config) {
-    StudySettings settings = config_from_json<StudySettings>(load_preset(study_preset_path(options.preset)), options.preset);
+    StudySettings settings = with_overrides(
+        config_from_json<StudySettings>(load_preset(study_preset_path(options.preset)), options.preset), options.overrides);
     if (options.seeds > 0) settings.seeds = options.seeds;
     std::printf("%s\n", config_to_json(settings).dump(2).c_str());
     return 0;
@@ -138,8 +147,14 @@ int run_study(const StudyOptions& options) {
   } else {
     const std::string preset = study_preset_path(options.preset);
     const StudySettings settings = config_from_json<StudySettings>(load_preset(preset), "preset " + preset);
-    record = {{"preset", options.preset}, {"settings", config_to_json(settings)}, {"studies", Json::array()},
-              {"wall_seconds", Json::object()}};
+    record = {{"preset", options.preset}, {"settings", config_to_json(with_overrides(settings, options.overrides))},
+              {"studies", Json::array()}, {"wall_seconds", Json::object()}};
+  }
+  // A directory keeps the settings it began with: the same --set again is fine, another is refused.
+  const Json asked = config_to_json(with_overrides(settings_of(record), options.overrides));
+  if (asked != config_to_json(settings_of(record))) {
+    throw std::invalid_argument("[study] " + options.out + " holds a study with other settings than --set asks " +
+                                "(it keeps those it began with); use another --out");
   }
   if (options.seeds > 0) record["settings"]["seeds"] = options.seeds;
   std::vector<std::string> names;

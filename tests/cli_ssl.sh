@@ -3,7 +3,10 @@
 #   pretrain 16 steps straight, and stopped after 5 + --resume in a new process:
 #   byte-identical weights and identical per-step losses; the kNN monitor is logged;
 #   then linear (with a random-encoder baseline and a concatenation), knn and
-#   finetune from the pretrained encoder each write their result.json.
+#   finetune from the pretrained encoder each write their result.json;
+#   then MoCo v2 and BYOL (pretrain-smoke-moco, -byol): the same stop + resume check
+#   (their momentum network, queue and schedule position live in the checkpoint),
+#   and linear, knn and finetune read their encoder.
 # Usage: cli_ssl.sh NANOSSL_BINARY WORK_DIR
 set -euo pipefail
 nanossl=$1
@@ -40,3 +43,25 @@ for run in linear linear_random concat knn finetune; do
 done
 # the features of the pretrained encoder were cached once per split
 ls "$work/a/features/step-000000016/shapes_256-train.safetensors" "$work/a/features/step-000000016/shapes_256-test.safetensors"
+
+for method in moco byol; do
+  run="$work/$method"
+  "$nanossl" pretrain --preset "pretrain-smoke-$method" --out "$run-a" > "$run-a.log"
+  "$nanossl" pretrain --preset "pretrain-smoke-$method" --out "$run-b" --set stop_after_steps=5 > "$run-b1.log"
+  "$nanossl" pretrain --resume "$run-b" > "$run-b2.log"
+  cmp "$run-a/$final" "$run-b/$final"
+  diff <(losses "$run-a") <(losses "$run-b")
+  grep -q "\"method\": \"$method\"" "$run-a/result.json"
+  # the extra state is in the checkpoint (the safetensors header names it)
+  if [ "$method" = moco ]; then extra=(momentum.encoder.conv1.weight queue.keys queue.pointer); else extra=(target.encoder.conv1.weight predictor.0.weight); fi
+  for name in "${extra[@]}"; do grep -aq "\"$name\"" "$run-a/$final" || { echo "$method: no $name in $final" >&2; exit 1; }; done
+  echo "$method pretrain stop + resume: identical weights and losses"
+  "$nanossl" linear --encoder "$run-a" "${small[@]}" --out "$run-linear" > "$run-linear.log"
+  "$nanossl" knn --encoder "$run-a" --set dataset=shapes:256 --set knn.k=10 --out "$run-knn" > "$run-knn.log"
+  "$nanossl" finetune --encoder "$run-a" --preset train-smoke --set epochs=1 --out "$run-finetune" > "$run-ft.log"
+  for eval in linear knn finetune; do
+    top1=$(number "$run-$eval/result.json" test_top1)
+    awk -v v="$top1" 'BEGIN { exit !(v != "" && v >= 0 && v <= 100) }'
+    echo "$method $eval: test top-1 $top1%"
+  done
+done

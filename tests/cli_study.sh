@@ -4,7 +4,10 @@
 #   2. killed midway (SIGKILL) and started again, it finishes without redoing the
 #      runs that had finished;
 #   3. started once more, it reuses every run; `nanossl report` rewrites the report;
-#   4. the directory runs with its own copy of the command presets (OUT/presets/).
+#   4. the directory runs with its own copy of the command presets (OUT/presets/);
+#   5. `--set method=moco` (domain study) and `method=byol` (quantity study) run
+#      every pretraining with that method and the report names it; another --set
+#      on the same directory is refused.
 # Usage: cli_study.sh NANOSSL_BINARY WORK_DIR
 set -euo pipefail
 nanossl=$1
@@ -65,3 +68,29 @@ cp "$work/pinned.json" "$pinned"
 "$nanossl" report "$work/b" > "$work/report3.log"
 if grep -q '| not run |' "$work/b/report.md"; then echo "restored pinned preset does not match its runs" >&2; exit 1; fi
 echo "the study directory keeps its own presets"
+
+# The other methods, one study each (their pretrainings all go through
+# Study::pretrain): domain (pools, a shorter budget) with MoCo v2, quantity (nested
+# subsets, fine-tuning) with BYOL. Every pretraining runs the method; the report names it.
+for pair in moco:domain byol:quantity; do
+  method=${pair%%:*} name_of_study=${pair#*:}
+  case $method in moco) name="MoCo v2" ;; byol) name="BYOL" ;; esac
+  "$nanossl" study "$name_of_study" --preset smoke --set method=$method --out "$work/$method" > "$work/$method.log"
+  grep -q "Pretraining method: $name" "$work/$method/report.md"
+  grep -q "^$name pretrained on" "$work/$method/report.md"
+  if grep -q '| not run |' "$work/$method/report.md"; then echo "$method: a finding was not checked" >&2; exit 1; fi
+  for config in "$work/$method"/runs/pretrain-*/config.json; do
+    grep -q "\"method\": \"$method\"" "$config" || { echo "$config is not a $method run" >&2; exit 1; }
+  done
+  echo "study $name_of_study --set method=$method: every pretraining is $name, the report names it"
+done
+grep -q "^BYOL 320 + linear," "$work/byol/quantity/accuracy.csv"
+# A directory keeps the settings it began with: another --set is refused, the same one reuses every run.
+if "$nanossl" study domain --preset smoke --set method=byol --out "$work/moco" > "$work/refused.log" 2>&1; then
+  echo "a study directory accepted other settings" >&2
+  exit 1
+fi
+grep -q "other settings" "$work/refused.log"
+"$nanossl" study domain --preset smoke --set method=moco --out "$work/moco" > "$work/moco-again.log"
+grep -q 'done: 0 runs now' "$work/moco-again.log"
+echo "a study directory keeps its settings"

@@ -10,6 +10,8 @@
 #include "autograd/ops/norm.h"
 #include "autograd/ops/shape.h"
 #include "op_table.h"
+#include "ssl/info_nce.h"
+#include "ssl/normalized_mse.h"
 #include "ssl/ntxent.h"
 
 namespace nanossl::testing {
@@ -238,6 +240,45 @@ OpEntry nt_xent_entry() {
   return e;
 }
 
+// MoCo's loss: queries, keys and queue all differentiable here (in MoCo only the
+// queries are), and the MoCo case with keys and queue constants.
+OpEntry info_nce_entry() {
+  OpEntry e{"info_nce", Family::ssl, {}};
+  auto add_case = [&](std::int64_t B, std::int64_t K, std::int64_t D, double tau, const std::string& tau_text) {
+    e.cases.push_back({"B" + std::to_string(B) + "_K" + std::to_string(K) + "_D" + std::to_string(D) + "_tau" + tau_text,
+                       {in({B, D}, -1, 1), in({B, D}, -1, 1), in({K, D}, -1, 1)},
+                       [tau](In x) { return ssl::info_nce(x[0], x[1], x[2], tau); }});
+  };
+  add_case(1, 1, 3, 0.5, "0.5");
+  add_case(3, 5, 4, 0.2, "0.2");
+  add_case(4, 16, 8, 0.07, "0.07");
+  add_case(8, 64, 8, 1.0, "1");
+  e.cases.push_back({"moco_constants_B6_K32_D8_tau0.2", {in({6, 8}, -1, 1), constant({6, 8}, -1, 1), constant({32, 8}, -1, 1)},
+                     [](In x) { return ssl::info_nce(x[0], x[1], x[2], 0.2); }});
+  for (OpCase& c : e.cases) {
+    c.forward = {1e-5, 1e-4};
+    c.backward = {1e-5, 1e-3};
+  }
+  return e;
+}
+
+// BYOL's loss: predictions and targets both differentiable, and the BYOL case with
+// the target a constant.
+OpEntry normalized_mse_entry() {
+  OpEntry e{"normalized_mse", Family::ssl, {}};
+  for (const Shape& shape : {Shape{1, 3}, Shape{4, 5}, Shape{16, 8}, Shape{64, 8}}) {
+    e.cases.push_back({shape_label(shape), {in(shape, -1, 1), in(shape, -1, 1)},
+                       [](In x) { return ssl::normalized_mse(x[0], x[1]); }});
+  }
+  e.cases.push_back({"constant_target_6x4", {in({6, 4}, -1, 1), constant({6, 4}, -1, 1)},
+                     [](In x) { return ssl::normalized_mse(x[0], x[1]); }});
+  for (OpCase& c : e.cases) {
+    c.forward = {1e-5, 1e-4};
+    c.backward = {1e-5, 1e-4};
+  }
+  return e;
+}
+
 }  // namespace
 
 std::vector<OpEntry> conv_entries() {
@@ -250,6 +291,8 @@ std::vector<OpEntry> norm_loss_entries() {
   std::vector<OpEntry> entries{batch_norm_entry(), l2_normalize_entry()};
   for (OpEntry& e : loss_entries()) entries.push_back(std::move(e));
   entries.push_back(nt_xent_entry());
+  entries.push_back(info_nce_entry());
+  entries.push_back(normalized_mse_entry());
   return entries;
 }
 
