@@ -54,7 +54,7 @@ StudyReport run_granularity_study(Study& study) {
     std::map<std::string, double> gap;       // mean supervised − SimCLR per level
     std::map<std::string, BySeed> gap_by_seed;
     Series sup{dataset + " supervised", {}}, ssl{dataset + " SimCLR", {}};
-    std::string measured;  // "coarse +1.0 → shape +2.5 → fine +4.0"
+    std::string measured;  // "coarse 1.0 → shape 2.5 → fine 4.0"
     for (std::size_t l = 0; l < levels.size(); ++l) {
       const std::string& level = levels[l];
       const Stat a = stat_of(accuracy["supervised"][level]), b = stat_of(accuracy["simclr"][level]);
