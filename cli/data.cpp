@@ -1,6 +1,6 @@
 // `nanossl data`: look at datasets before training on them.
 //   list              the built-in datasets, present or not (with the apt command)
-//   stats DATASET     images per fine and per coarse class
+//   stats DATASET     images per class at every level of the hierarchy
 //   inspect FILE      what an image or dataset file is, or why it cannot be read
 //   preview DATASET   PNG grids: samples, each corruption, SimCLR view pairs
 #include <cstdio>
@@ -83,11 +83,13 @@ int run_data_stats(const DataOptions& options) {
   }
   std::printf("\nfine classes (%lld):\n", static_cast<long long>(h.num_fine()));
   for (std::size_t k = 0; k < fine.size(); ++k) std::printf("  %-16s %lld\n", h.fine_names[k].c_str(), static_cast<long long>(fine[k]));
-  if (h.has_coarse()) {
-    std::vector<std::int64_t> coarse(static_cast<std::size_t>(h.num_coarse()), 0);
-    for (std::size_t k = 0; k < fine.size(); ++k) coarse[static_cast<std::size_t>(h.fine_to_coarse[k])] += fine[k];
-    std::printf("coarse classes (%lld):\n", static_cast<long long>(h.num_coarse()));
-    for (std::size_t k = 0; k < coarse.size(); ++k) std::printf("  %-16s %lld\n", h.coarse_names[k].c_str(), static_cast<long long>(coarse[k]));
+  for (const LabelLevel& level : h.levels) {  // coarsest first
+    std::vector<std::int64_t> count(static_cast<std::size_t>(level.num_classes()), 0);
+    for (std::size_t k = 0; k < fine.size(); ++k) count[static_cast<std::size_t>(level.of_fine[k])] += fine[k];
+    std::printf("%s classes (%lld):\n", level.name.c_str(), static_cast<long long>(level.num_classes()));
+    for (std::size_t k = 0; k < count.size(); ++k) {
+      std::printf("  %-16s %lld\n", level.class_names[k].c_str(), static_cast<long long>(count[k]));
+    }
   }
   return 0;
 }

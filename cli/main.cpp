@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
   data_cmd->require_subcommand(1);
   CLI::App* list_cmd = data_cmd->add_subcommand("list", "built-in datasets, present or not");
-  CLI::App* stats_cmd = data_cmd->add_subcommand("stats", "images per fine and coarse class");
+  CLI::App* stats_cmd = data_cmd->add_subcommand("stats", "images per class at every level of the hierarchy");
   stats_cmd->add_option("dataset", data.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...")->required();
   stats_cmd->add_option("--split", data.split, "train or test");
   CLI::App* inspect_cmd = data_cmd->add_subcommand("inspect", "decode one image or dataset file");

@@ -15,17 +15,22 @@ Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::ve
     throw std::invalid_argument("[accuracy_by_level] " + std::to_string(predicted.size()) + " predictions for " +
                                 std::to_string(labels.size()) + " labels");
   }
-  double fine = 0.0, coarse = 0.0;
+  const auto fine_classes = static_cast<std::size_t>(hierarchy.num_fine());
+  double fine = 0.0;
+  std::vector<double> right(hierarchy.levels.size(), 0.0);  // per level
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    fine += predicted[i] == labels[i];
-    if (hierarchy.has_coarse()) {
-      coarse += hierarchy.fine_to_coarse[static_cast<std::size_t>(predicted[i])] ==
-                hierarchy.fine_to_coarse[static_cast<std::size_t>(labels[i])];
+    const auto p = static_cast<std::size_t>(predicted[i]), t = static_cast<std::size_t>(labels[i]);
+    if (p >= fine_classes || t >= fine_classes) {
+      throw std::invalid_argument("[accuracy_by_level] prediction " + std::to_string(predicted[i]) + " or label " +
+                                  std::to_string(labels[i]) + " of image " + std::to_string(i) + " is outside [0, " +
+                                  std::to_string(fine_classes) + ")");
     }
+    fine += p == t;
+    for (std::size_t l = 0; l < right.size(); ++l) right[l] += hierarchy.levels[l].of_fine[p] == hierarchy.levels[l].of_fine[t];
   }
   const double n = static_cast<double>(labels.size());
   Json levels = {{"fine", 100.0 * fine / n}};
-  if (hierarchy.has_coarse()) levels["coarse"] = 100.0 * coarse / n;
+  for (std::size_t l = 0; l < right.size(); ++l) levels[hierarchy.levels[l].name] = 100.0 * right[l] / n;
   return levels;
 }
 

@@ -11,8 +11,8 @@
 namespace nanossl {
 
 // Top-1 accuracy (percent) of fine-class predictions at every level of the label
-// hierarchy: {"fine": ..., "coarse": ...} (coarse when the dataset has one; a
-// prediction is right there when it falls in the true coarse class).
+// hierarchy: {"fine": ..., "coarse": ..., one key per further level} (a prediction
+// is right at a level when it falls in the true class of that level).
 Json accuracy_by_level(const std::vector<std::int64_t>& predicted, const std::vector<std::int64_t>& labels,
                        const data::LabelHierarchy& hierarchy);
 

@@ -134,11 +134,10 @@ DatasetPtr open_cifar100(bool train, const std::string& dir) {
   read_records({path}, 2, 100, 20, "expected the extracted cifar-100-binary directory", records);
   LabelHierarchy hierarchy;
   hierarchy.fine_names = read_names(dir + "/fine_label_names.txt", 100);
-  hierarchy.coarse_names = read_names(dir + "/coarse_label_names.txt", 20);
-  hierarchy.fine_to_coarse.assign(100, -1);
+  LabelLevel coarse_level{"coarse", read_names(dir + "/coarse_label_names.txt", 20), std::vector<std::int64_t>(100, -1)};
   for (std::int64_t i = 0; i < records.count(); ++i) {
     const int fine = records.fine_labels[i], coarse = records.coarse_labels[i];
-    std::int64_t& mapped = hierarchy.fine_to_coarse[fine];
+    std::int64_t& mapped = coarse_level.of_fine[fine];
     if (mapped >= 0 && mapped != coarse) {
       throw std::runtime_error("[cifar] " + path + ": inconsistent hierarchy: fine class " + std::to_string(fine) +
                                " appears with coarse class " + std::to_string(mapped) + " and, in record " +
@@ -147,11 +146,12 @@ DatasetPtr open_cifar100(bool train, const std::string& dir) {
     mapped = coarse;
   }
   for (int fine = 0; fine < 100; ++fine) {
-    if (hierarchy.fine_to_coarse[fine] < 0) {
+    if (coarse_level.of_fine[fine] < 0) {
       throw std::runtime_error("[cifar] " + path + ": fine class " + std::to_string(fine) +
                                " never appears, so its coarse class is unknown");
     }
   }
+  hierarchy.levels = {std::move(coarse_level)};
   return std::make_shared<CifarDataset>(train ? "cifar100/train" : "cifar100/test", std::move(records),
                                         std::move(hierarchy));
 }

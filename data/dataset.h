@@ -12,17 +12,40 @@
 
 namespace nanossl::data {
 
-// Fine classes and, where the dataset has one, a coarser level above them
-// (Fashion-MNIST 10 -> 5, CIFAR-100 100 -> 20, glyphs 62 -> 3).
+// One level of a label hierarchy above the fine classes: its name (also its key in
+// "test_top1_by_level", e.g. "coarse", "shape"), its class names, and the class of
+// every fine class at this level.
+struct LabelLevel {
+  std::string name;
+  std::vector<std::string> class_names;
+  std::vector<std::int64_t> of_fine;  // one entry per fine class
+
+  std::int64_t num_classes() const { return static_cast<std::int64_t>(class_names.size()); }
+};
+
+// Fine classes and, where the dataset has them, levels above them, coarsest first
+// (Fashion-MNIST 10 -> 5, CIFAR-100 100 -> 20, glyphs 62 -> 3: one level; shapes
+// 32 -> 8 -> 2: two). The coarsest level is always named "coarse", so "coarse"
+// means the same in every result whatever the depth.
 struct LabelHierarchy {
   std::vector<std::string> fine_names;
-  std::vector<std::string> coarse_names;   // empty: no coarse level
-  std::vector<std::int64_t> fine_to_coarse;  // one entry per fine class
+  std::vector<LabelLevel> levels;  // coarsest first; empty: fine classes only
 
   std::int64_t num_fine() const { return static_cast<std::int64_t>(fine_names.size()); }
-  std::int64_t num_coarse() const { return static_cast<std::int64_t>(coarse_names.size()); }
-  bool has_coarse() const { return !coarse_names.empty(); }
-  // Throws unless every fine class maps to a valid coarse class (or there is none).
+  bool has_coarse() const { return !levels.empty(); }
+  // The coarsest level; throws when there is none.
+  const LabelLevel& coarse() const;
+  std::int64_t num_coarse() const { return has_coarse() ? coarse().num_classes() : 0; }
+  const std::vector<std::string>& coarse_names() const { return coarse().class_names; }
+  const std::vector<std::int64_t>& fine_to_coarse() const { return coarse().of_fine; }
+  // Every level's name, coarsest first, ending with "fine".
+  std::vector<std::string> level_names() const;
+  // Classes at `level` ("fine" or a level's name); throws naming the level when unknown.
+  std::int64_t num_classes(const std::string& level) const;
+  // Throws naming `owner` and the level unless every level is well formed: a unique
+  // name other than "fine" (the first "coarse"), a valid class for every fine
+  // class, and nested: fine classes that share a class at one level share one at
+  // every coarser level.
   void validate(const std::string& owner) const;
 };
 

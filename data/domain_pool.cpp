@@ -69,12 +69,12 @@ CoarseLabelView::CoarseLabelView(DatasetPtr base) : base_(std::move(base)) {
     throw std::invalid_argument("[coarse view] dataset " + base_->name() + " has no coarse labels");
   }
   fine.validate(base_->name());
-  hierarchy_.fine_names = fine.coarse_names;
+  hierarchy_.fine_names = fine.coarse_names();
 }
 
 std::int64_t CoarseLabelView::label(std::int64_t index) const {
   const std::int64_t fine = base_->label(index);
-  const auto& map = base_->hierarchy().fine_to_coarse;
+  const auto& map = base_->hierarchy().fine_to_coarse();
   if (fine < 0 || fine >= static_cast<std::int64_t>(map.size())) {
     throw std::out_of_range("[coarse view " + base_->name() + "] image " + std::to_string(index) +
                             " has fine label " + std::to_string(fine) + ", outside [0, " +

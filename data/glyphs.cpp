@@ -145,8 +145,9 @@ GlyphsDataset::GlyphsDataset(std::int64_t size, std::uint64_t seed, int image_si
   }
 
   for (int c = 0; c < kNumClasses; ++c) hierarchy_.fine_names.emplace_back(1, character(c));
-  hierarchy_.coarse_names = {"digit", "upper", "lower"};
-  for (int c = 0; c < kNumClasses; ++c) hierarchy_.fine_to_coarse.push_back(c < 10 ? 0 : c < 36 ? 1 : 2);
+  LabelLevel kind{"coarse", {"digit", "upper", "lower"}, {}};
+  for (int c = 0; c < kNumClasses; ++c) kind.of_fine.push_back(c < 10 ? 0 : c < 36 ? 1 : 2);
+  hierarchy_.levels = {kind};
   hierarchy_.validate(name());
 }
 

@@ -124,21 +124,6 @@ Image with_channels(const Image& image, int channels) {
                               std::to_string(channels));
 }
 
-void LabelHierarchy::validate(const std::string& owner) const {
-  if (!has_coarse()) return;
-  if (fine_to_coarse.size() != fine_names.size()) {
-    throw std::invalid_argument("[" + owner + "] hierarchy maps " + std::to_string(fine_to_coarse.size()) +
-                                " fine classes, expected " + std::to_string(fine_names.size()));
-  }
-  for (std::size_t i = 0; i < fine_to_coarse.size(); ++i) {
-    if (fine_to_coarse[i] < 0 || fine_to_coarse[i] >= num_coarse()) {
-      throw std::invalid_argument("[" + owner + "] fine class '" + fine_names[i] + "' maps to coarse class " +
-                                  std::to_string(fine_to_coarse[i]) + ", outside [0, " +
-                                  std::to_string(num_coarse()) + ")");
-    }
-  }
-}
-
 void check_index(const Dataset& dataset, std::int64_t index) {
   if (index < 0 || index >= dataset.size()) {
     throw std::out_of_range("[dataset " + dataset.name() + "] index " + std::to_string(index) +

@@ -76,10 +76,11 @@ LabelHierarchy read_hierarchy_file(const std::string& path, const std::vector<st
   const std::set<std::string> coarse_set(coarse_of.begin(), coarse_of.end());
   LabelHierarchy h;
   h.fine_names = fine_names;
-  h.coarse_names.assign(coarse_set.begin(), coarse_set.end());
+  LabelLevel level{"coarse", {coarse_set.begin(), coarse_set.end()}, {}};
   for (const std::string& coarse : coarse_of) {
-    h.fine_to_coarse.push_back(std::distance(coarse_set.begin(), coarse_set.find(coarse)));
+    level.of_fine.push_back(std::distance(coarse_set.begin(), coarse_set.find(coarse)));
   }
+  h.levels = {level};
   return h;
 }
 

@@ -96,8 +96,7 @@ LabelHierarchy fashion_mnist_hierarchy() {
   LabelHierarchy h;
   h.fine_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-  h.coarse_names = {"tops", "trousers", "dress", "footwear", "bag"};
-  h.fine_to_coarse = {0, 1, 0, 2, 0, 3, 0, 3, 4, 3};
+  h.levels = {{"coarse", {"tops", "trousers", "dress", "footwear", "bag"}, {0, 1, 0, 2, 0, 3, 0, 3, 4, 3}}};
   return h;
 }
 

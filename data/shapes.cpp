@@ -23,6 +23,10 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr const char* kShapeNames[ShapesDataset::kNumShapes] = {"circle", "ellipse",  "triangle", "square",
                                                                 "pentagon", "star", "cross", "heart"};
 constexpr const char* kTextureNames[ShapesDataset::kNumTextures] = {"solid", "stripes", "checker", "dots"};
+// The coarsest level: does the outline have a curved part (circle, ellipse, heart:
+// discs and arcs) or only straight edges (the polygons, the star and the cross)?
+constexpr const char* kOutlineNames[2] = {"curved", "straight"};
+constexpr int kOutlineOfShape[ShapesDataset::kNumShapes] = {0, 0, 1, 1, 1, 1, 1, 0};
 
 struct Vec2 {
   double x, y;
@@ -164,13 +168,17 @@ ShapesDataset::ShapesDataset(std::int64_t size, std::uint64_t seed, int image_si
   if (channels != 1 && channels != 3) {
     throw std::invalid_argument("[shapes] channels must be 1 or 3, got " + std::to_string(channels));
   }
+  // Levels, coarsest first: outline (curved or straight), shape, and the fine shape/texture.
+  LabelLevel outline{"coarse", {kOutlineNames[0], kOutlineNames[1]}, {}}, shape{"shape", {}, {}};
   for (int s = 0; s < kNumShapes; ++s) {
-    hierarchy_.coarse_names.emplace_back(kShapeNames[s]);
+    shape.class_names.emplace_back(kShapeNames[s]);
     for (int t = 0; t < kNumTextures; ++t) {
       hierarchy_.fine_names.push_back(std::string(kShapeNames[s]) + "/" + kTextureNames[t]);
-      hierarchy_.fine_to_coarse.push_back(s);
+      outline.of_fine.push_back(kOutlineOfShape[s]);
+      shape.of_fine.push_back(s);
     }
   }
+  hierarchy_.levels = {outline, shape};
   hierarchy_.validate(name());
 }
 

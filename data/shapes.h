@@ -9,13 +9,14 @@
 
 namespace nanossl::data {
 
-// Shapes (coarse classes, in this order):
+// Shapes (in this order):
 //   0 circle, 1 ellipse, 2 triangle, 3 square, 4 pentagon, 5 star, 6 cross, 7 heart
 // Textures (the shape's fill):
 //   0 solid, 1 stripes, 2 checker, 3 dots
-// Fine class = shape * 4 + texture, named "shape/texture" (32 classes); the coarse
-// class of a fine class is its shape. The label of image i is i % 32, so every run
-// of 32 consecutive indices holds each class once.
+// Fine class = shape * 4 + texture, named "shape/texture" (32 classes). Levels above,
+// coarsest first: "coarse", the outline (0 curved: circle, ellipse, heart; 1
+// straight: the rest), then "shape" (the 8 shapes). The label of image i is i % 32,
+// so every run of 32 consecutive indices holds each class once.
 // Shapes are rasterised from exact signed distances with analytic anti-aliasing
 // (coverage = clamp(0.5 - distance in pixels)); see docs/procedural-data.md.
 class ShapesDataset final : public Dataset {

@@ -46,7 +46,7 @@ mkdir -p "$obj"
 [ "$parallel" -ge 1 ] 2>/dev/null || parallel=1
 
 # The engine sources of each target (compiled once into build-fuzz/obj, shared).
-data_sources=(data/codec.cpp data/png.cpp data/jpeg.cpp data/idx.cpp data/cifar.cpp data/image.cpp)
+data_sources=(data/codec.cpp data/png.cpp data/jpeg.cpp data/idx.cpp data/cifar.cpp data/image.cpp data/label_hierarchy.cpp)
 checkpoint_sources=(nn/safetensors.cpp nn/checkpoint.cpp tensor/creation.cpp tensor/device.cpp tensor/print.cpp
                     tensor/random.cpp tensor/storage.cpp tensor/tensor.cpp base/dtype.cpp base/shape.cpp
                     cuda/no_cuda.cpp cpu/allocator.cpp)

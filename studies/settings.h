@@ -101,7 +101,8 @@ struct GranularityDataset {
 };
 
 struct GranularitySettings {
-  std::vector<GranularityDataset> datasets = {{"fashion", 0}, {"glyphs", 10000}};
+  // shapes has three levels (outline, shape, shape/texture); the others two.
+  std::vector<GranularityDataset> datasets = {{"fashion", 0}, {"glyphs", 10000}, {"shapes", 10000}};
   std::int64_t labels = 0;
   template <class F>
   void fields(F& f) {

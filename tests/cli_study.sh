@@ -26,6 +26,8 @@ done
 for plot in quantity/accuracy.png domain/matrix.png quality/drops.png granularity/levels.png; do
   test "$(head -c 4 "$work/a/$plot" | od -An -c | tr -d ' ')" = '211PNG' || { echo "$plot is not a PNG" >&2; exit 1; }
 done
+# granularity scores every level of each hierarchy: shapes has three
+grep -q '^shapes:320,shape,8,' "$work/a/granularity/levels.csv" || { echo "no shapes 'shape' level row" >&2; exit 1; }
 grep -q '^## Findings' "$work/a/report.md"
 for name in quantity domain quality granularity; do grep -q "^## $name" "$work/a/report.md"; done
 # every finding was checked: its verdict is yes, no or inconclusive, none "not run"

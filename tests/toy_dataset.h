@@ -45,11 +45,12 @@ class ToyDataset final : public data::Dataset {
 inline std::shared_ptr<ToyDataset> toy_dataset(const std::string& name, std::int64_t classes, std::int64_t per_class,
                                                int channels = 1, int side = 8) {
   data::LabelHierarchy hierarchy;
+  data::LabelLevel parity{"coarse", {"even", "odd"}, {}};
   for (std::int64_t c = 0; c < classes; ++c) {
     hierarchy.fine_names.push_back(std::string("c").append(std::to_string(c)));
-    hierarchy.fine_to_coarse.push_back(c % 2);
+    parity.of_fine.push_back(c % 2);
   }
-  hierarchy.coarse_names = {"even", "odd"};
+  hierarchy.levels = {parity};
   std::vector<std::int64_t> labels;
   for (std::int64_t i = 0; i < classes * per_class; ++i) labels.push_back(i % classes);
   return std::make_shared<ToyDataset>(name, std::move(labels), std::move(hierarchy), channels, side);

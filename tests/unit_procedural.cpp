@@ -144,11 +144,11 @@ TEST(Glyphs, LabelsAreBalancedAndHierarchyValid) {
   EXPECT_EQ(h.fine_names[61], "z");
   EXPECT_EQ(GlyphsDataset::character(35), 'Z');
   std::vector<int> per_coarse(3, 0);
-  for (std::int64_t c : h.fine_to_coarse) ++per_coarse[static_cast<std::size_t>(c)];
+  for (std::int64_t c : h.fine_to_coarse()) ++per_coarse[static_cast<std::size_t>(c)];
   EXPECT_EQ(per_coarse, (std::vector<int>{10, 26, 26}));
-  EXPECT_EQ(h.coarse_names[static_cast<std::size_t>(h.fine_to_coarse[dataset.label(5)])], "digit");
-  EXPECT_EQ(h.coarse_names[static_cast<std::size_t>(h.fine_to_coarse[dataset.label(62 + 12)])], "upper");
-  EXPECT_EQ(h.coarse_names[static_cast<std::size_t>(h.fine_to_coarse[dataset.label(40)])], "lower");
+  EXPECT_EQ(h.coarse_names()[static_cast<std::size_t>(h.fine_to_coarse()[dataset.label(5)])], "digit");
+  EXPECT_EQ(h.coarse_names()[static_cast<std::size_t>(h.fine_to_coarse()[dataset.label(62 + 12)])], "upper");
+  EXPECT_EQ(h.coarse_names()[static_cast<std::size_t>(h.fine_to_coarse()[dataset.label(40)])], "lower");
 }
 
 TEST(Glyphs, ImagesShowACharacter) {
@@ -200,12 +200,32 @@ TEST(Shapes, LabelsAreBalancedAndHierarchyValid) {
   const LabelHierarchy& h = dataset.hierarchy();
   EXPECT_NO_THROW(h.validate("shapes"));
   ASSERT_EQ(h.num_fine(), ShapesDataset::kNumClasses);
-  ASSERT_EQ(h.num_coarse(), ShapesDataset::kNumShapes);
   EXPECT_EQ(h.fine_names[0], "circle/solid");
   EXPECT_EQ(h.fine_names[31], "heart/dots");
-  for (std::int64_t fine = 0; fine < h.num_fine(); ++fine) {
-    const std::string& coarse = h.coarse_names[static_cast<std::size_t>(h.fine_to_coarse[static_cast<std::size_t>(fine)])];
-    EXPECT_EQ(h.fine_names[static_cast<std::size_t>(fine)].rfind(coarse + "/", 0), 0u) << fine;
+  ASSERT_EQ(h.level_names(), (std::vector<std::string>{"coarse", "shape", "fine"}));
+  EXPECT_EQ(h.coarse_names(), (std::vector<std::string>{"curved", "straight"}));
+  EXPECT_EQ(h.num_classes("shape"), ShapesDataset::kNumShapes);
+  const LabelLevel &outline = h.levels[0], &shape = h.levels[1];
+  const auto name_at = [](const LabelLevel& level, std::size_t fine) {
+    return level.class_names[static_cast<std::size_t>(level.of_fine[fine])];
+  };
+  for (std::size_t fine = 0; fine < h.fine_names.size(); ++fine) {
+    // Every fine class has a valid class at each level, and "shape" is the prefix of its name.
+    for (const LabelLevel& level : h.levels) {
+      ASSERT_GE(level.of_fine[fine], 0);
+      ASSERT_LT(level.of_fine[fine], level.num_classes());
+    }
+    EXPECT_EQ(h.fine_names[fine].rfind(name_at(shape, fine) + "/", 0), 0u) << fine;
+    // Nested: fine classes of one shape share its outline.
+    for (std::size_t other = 0; other < h.fine_names.size(); ++other) {
+      if (shape.of_fine[fine] == shape.of_fine[other]) EXPECT_EQ(outline.of_fine[fine], outline.of_fine[other]);
+    }
+  }
+  EXPECT_EQ(name_at(outline, 0), "curved");        // circle
+  EXPECT_EQ(name_at(outline, 4), "curved");        // ellipse
+  EXPECT_EQ(name_at(outline, 28), "curved");       // heart
+  for (std::size_t fine = 8; fine < 28; ++fine) {  // triangle, square, pentagon, star, cross
+    EXPECT_EQ(name_at(outline, fine), "straight") << h.fine_names[fine];
   }
 }
 

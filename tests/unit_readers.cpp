@@ -214,8 +214,8 @@ TEST(MnistFormat, RealFashionMnist) {
   ASSERT_EQ(h.num_fine(), 10);
   ASSERT_EQ(h.num_coarse(), 5);
   EXPECT_EQ(h.fine_names[9], "Ankle boot");
-  EXPECT_EQ(h.coarse_names[h.fine_to_coarse[9]], "footwear");
-  EXPECT_EQ(h.coarse_names[h.fine_to_coarse[6]], "tops");
+  EXPECT_EQ(h.coarse_names()[h.fine_to_coarse()[9]], "footwear");
+  EXPECT_EQ(h.coarse_names()[h.fine_to_coarse()[6]], "tops");
   std::vector<int> per_class(10, 0);
   for (std::int64_t i = 0; i < train->size(); ++i) {
     const std::int64_t label = train->label(i);
@@ -293,7 +293,7 @@ TEST(Cifar, Cifar100HierarchyFromRecords) {
   const LabelHierarchy& h = train->hierarchy();
   ASSERT_EQ(h.num_fine(), 100);
   ASSERT_EQ(h.num_coarse(), 20);
-  for (int f = 0; f < 100; ++f) EXPECT_EQ(h.fine_to_coarse[f], f / 5);
+  for (int f = 0; f < 100; ++f) EXPECT_EQ(h.fine_to_coarse()[f], f / 5);
   EXPECT_EQ(train->label(120), 20);
   EXPECT_EQ(train->image(3).at(0, 0, 0), 3);
 }
@@ -398,8 +398,8 @@ TEST(ImageFolder, HierarchyFile) {
   options.hierarchy_file = dir.file("h.txt");
   const ImageFolderDataset folder(dir.file("root"), options);
   const LabelHierarchy& h = folder.hierarchy();
-  EXPECT_EQ(h.coarse_names, (std::vector<std::string>{"mammal", "other"}));
-  EXPECT_EQ(h.fine_to_coarse, (std::vector<std::int64_t>{0, 0, 1}));
+  EXPECT_EQ(h.coarse_names(), (std::vector<std::string>{"mammal", "other"}));
+  EXPECT_EQ(h.fine_to_coarse(), (std::vector<std::int64_t>{0, 0, 1}));
 
   auto expect_bad = [&](const std::string& text, std::initializer_list<std::string> parts) {
     write_file(dir.file("h.txt"), std::vector<std::uint8_t>(text.begin(), text.end()));
