@@ -218,7 +218,9 @@ TEST(Shapes, LabelsAreBalancedAndHierarchyValid) {
     EXPECT_EQ(h.fine_names[fine].rfind(name_at(shape, fine) + "/", 0), 0u) << fine;
     // Nested: fine classes of one shape share its outline.
     for (std::size_t other = 0; other < h.fine_names.size(); ++other) {
-      if (shape.of_fine[fine] == shape.of_fine[other]) EXPECT_EQ(outline.of_fine[fine], outline.of_fine[other]);
+      if (shape.of_fine[fine] == shape.of_fine[other]) {
+        EXPECT_EQ(outline.of_fine[fine], outline.of_fine[other]);
+      }
     }
   }
   EXPECT_EQ(name_at(outline, 0), "curved");        // circle
