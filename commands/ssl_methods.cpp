@@ -26,7 +26,7 @@ PretrainModel simclr_model(const PretrainConfig& config, std::int64_t in_channel
     backward(step.loss);
     return StepReport{step.loss.item(), step.positive_top1};
   };
-  return {model, &model->encoder(), "SimCLR", step};
+  return {model, &model->encoder(), "", step};
 }
 
 void require_two_layer_head(const PretrainConfig& config) {
@@ -59,7 +59,7 @@ PretrainModel moco_model(const PretrainConfig& config, std::int64_t in_channels,
     ssl::enqueue_keys(*model, step);  // after backward: the loss's graph read the queue
     return StepReport{step.loss.item(), step.positive_top1};
   };
-  return {model, &model->encoder(), "MoCo v2", step};
+  return {model, &model->encoder(), "", step};
 }
 
 PretrainModel byol_model(const PretrainConfig& config, std::int64_t in_channels, std::int64_t total_steps) {
@@ -76,7 +76,7 @@ PretrainModel byol_model(const PretrainConfig& config, std::int64_t in_channels,
     backward(step.loss);
     return StepReport{step.loss.item(), step.positive_top1};
   };
-  return {model, &model->encoder(), "BYOL", step};
+  return {model, &model->encoder(), "", step};
 }
 
 }  // namespace
@@ -89,11 +89,12 @@ std::string method_name(const std::string& method) {
 }
 
 PretrainModel make_pretrain_model(const PretrainConfig& config, std::int64_t in_channels, std::int64_t total_steps) {
-  if (config.method == "simclr") return simclr_model(config, in_channels);
-  if (config.method == "moco") return moco_model(config, in_channels, total_steps);
-  if (config.method == "byol") return byol_model(config, in_channels, total_steps);
-  method_name(config.method);  // throws for an unknown method
-  return {};
+  const std::string name = method_name(config.method);  // throws for an unknown method
+  PretrainModel model = config.method == "simclr" ? simclr_model(config, in_channels)
+                        : config.method == "moco" ? moco_model(config, in_channels, total_steps)
+                                                  : byol_model(config, in_channels, total_steps);
+  model.name = name;
+  return model;
 }
 
 }  // namespace nanossl
