@@ -183,6 +183,7 @@ struct Problem {
   float beta;
   float* C;
   i64 ldc;
+  const GemmPackB* b_packer = nullptr;  // B given by its packer (gemm_implicit_b), not B
 };
 
 // Multiplies the packed A block (mc x kc) by the packed B panel (kc x nc) into
@@ -230,7 +231,10 @@ void gemm_block(const GemmMicroKernel& kernel, const Problem& p, i64 i0, i64 j0,
       const float beta = pc == 0 ? p.beta : 1.0f;
       for (i64 jc = 0; jc < n; jc += nc_step) {
         const i64 nc = std::min(nc_step, n - jc);
-        pack_b(kernel, p.trans_b, p.B, p.ldb, pc, j0 + jc, kc, nc, b);
+        if (p.b_packer)
+          (*p.b_packer)(pc, j0 + jc, kc, nc, kernel.nr, b);
+        else
+          pack_b(kernel, p.trans_b, p.B, p.ldb, pc, j0 + jc, kc, nc, b);
         macro_kernel(kernel, mc, nc, kc, a, b, beta, p.C + (i0 + ic) * p.ldc + j0 + jc, p.ldc);
       }
     }
@@ -282,12 +286,10 @@ void scale(i64 M, i64 N, T beta, T* C, i64 ldc) {
 
 // ---- the float path: packed, blocked, threaded ----
 
-void gemm_packed(bool trans_a, bool trans_b, i64 M, i64 N, i64 K, float alpha, const float* A,
-                 i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc) {
+void gemm_packed(const Problem& p, i64 M, i64 N, i64 K) {
   if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) return scale(M, N, beta, C, ldc);
+  if (K <= 0 || p.alpha == 0.0f) return scale(M, N, p.beta, p.C, p.ldc);
   const GemmMicroKernel& kernel = active_kernel();
-  const Problem p{trans_a, trans_b, alpha, A, lda, B, ldb, beta, C, ldc};
   const int threads = useful_threads(M, N, K, kernel.mr, kernel.nr);
   if (threads == 1) return gemm_block(kernel, p, 0, 0, M, N, K);
   const Grid grid = choose_grid(threads, M, N, K, kernel.mr, kernel.nr);
@@ -333,9 +335,14 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, i64 M, i64 N, i64 K, T alpha, const T* A, i64 lda,
           const T* B, i64 ldb, T beta, T* C, i64 ldc) {
   if constexpr (std::is_same_v<T, float>)
-    gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_packed(Problem{trans_a, trans_b, alpha, A, lda, B, ldb, beta, C, ldc}, M, N, K);
   else
     gemm_loops(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_implicit_b(bool trans_a, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda,
+                     const GemmPackB& pack_b, float beta, float* C, i64 ldc) {
+  gemm_packed(Problem{trans_a, false, alpha, A, lda, nullptr, 0, beta, C, ldc, &pack_b}, M, N, K);
 }
 
 template <class T>

@@ -9,6 +9,7 @@
 // beta == 0 means C is write-only (its old contents, even NaN, are ignored).
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace nanossl::cpu {
 
@@ -20,6 +21,17 @@ template <class T>
 void gemm_reference(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K,
                     T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta,
                     T* C, std::int64_t ldc);
+
+// C[M,N] = alpha * op(A)[M,K] * B[K,N] + beta * C for a B that is never stored:
+// pack_b(k0, j0, kc, nc, nr, dst) writes the block B[k0 : k0+kc, j0 : j0+nc) as
+// panels of nr columns, each k-major: dst[(j / nr) * kc * nr + k * nr + j % nr], the
+// last panel zero-padded to nr columns. The convolution packs its panels straight
+// from the input image, with no im2col matrix (cpu/conv.cpp). Float only.
+using GemmPackB = std::function<void(std::int64_t k0, std::int64_t j0, std::int64_t kc,
+                                     std::int64_t nc, int nr, float* dst)>;
+void gemm_implicit_b(bool trans_a, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                     const float* A, std::int64_t lda, const GemmPackB& pack_b, float beta, float* C,
+                     std::int64_t ldc);
 
 enum class GemmKernel { automatic, avx512, avx2, generic };
 // Which micro-kernel gemm<float> uses: "avx512", "avx2" or "generic".

@@ -174,6 +174,20 @@ TEST(Conv2d, MatchesDirectConvolutionOnEveryChunking) {
   check_against_direct({3, 256, 8, 8}, {4, 256, 3, 3}, {1, 1, 1});
 }
 
+// The float forward packs GEMM panels straight from padded images (runs of 32, 16, 8,
+// 4 or any other width, strided or not, panels that span images), and a stride-1
+// backward computes dx as a forward convolution with the flipped weight (any padding
+// up to dilation*(R-1)); the other shapes take col2im.
+TEST(Conv2d, MatchesDirectConvolutionOnTheImplicitPaths) {
+  check_against_direct({2, 3, 7, 6}, {4, 3, 3, 3}, {1, 0, 1});     // no padding: dx padding 2
+  check_against_direct({2, 3, 9, 8}, {4, 3, 3, 3}, {1, 1, 2});     // dilation 2, dx padding 3
+  check_against_direct({2, 3, 9, 9}, {2, 3, 5, 5}, {1, 1, 1});     // 5x5, dx padding 3
+  check_against_direct({2, 3, 9, 9}, {2, 3, 3, 3}, {1, 3, 1});     // padding 3 > R-1: col2im
+  check_against_direct({66, 2, 4, 4}, {3, 2, 3, 3}, {1, 1, 1});    // 4-wide runs, 64-image chunks
+  check_against_direct({5, 3, 16, 16}, {4, 3, 3, 3}, {2, 1, 1});   // stride 2: strided runs
+  check_against_direct({2, 3, 5, 7}, {4, 3, 1, 3}, {1, 1, 1});     // R != S: col2im
+}
+
 // Each thread takes a contiguous range of images: more threads than images, an
 // uneven split, and one image per thread all match the definition.
 TEST(Conv2d, MatchesDirectConvolutionOnEveryThreadSplit) {

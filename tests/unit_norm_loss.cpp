@@ -127,6 +127,22 @@ TEST(BatchNorm, LargeMeanKeepsPrecisionInFloat) {
   }
 }
 
+TEST(BatchNorm, HugeFiniteValuesStillNormaliseInFloat) {
+  // Deviations of 1e25 square past float's range: the statistics fall back to double,
+  // so a diverging (but finite) activation still normalises and is not zeroed.
+  Tensor x = uniform({64, 2}, -1e25, 1e25, DType::f32, 9);
+  x.set_requires_grad();
+  Tensor y = batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true);
+  const ChannelStats st = channel_stats(y);
+  for (int c = 0; c < 2; ++c) {
+    EXPECT_NEAR(st.mean[c], 0.0, 1e-4);
+    EXPECT_NEAR(st.var[c], 1.0, 1e-3);
+  }
+  backward(y, uniform(y.shape(), -1e20, 1e20, DType::f32, 10));
+  const ChannelStats gs = channel_stats(x.grad());
+  for (int c = 0; c < 2; ++c) EXPECT_TRUE(std::isfinite(gs.var[c])) << c;
+}
+
 TEST(BatchNorm, TrainingGradientSumsToZeroPerChannel) {
   Tensor x = uniform({3, 2, 2, 2}, -1.0, 1.0, DType::f64, 6);
   x.set_requires_grad();
