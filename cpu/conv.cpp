@@ -146,6 +146,16 @@ void plane_to_rows(const T* plane, std::int64_t Wp, const Conv2dGeometry& g, T* 
   }
 }
 
+// Copies an H x W plane into the interior of a (H + 2*padding) x (W + 2*padding)
+// buffer whose border the caller zeroed once: the border is never written here, so
+// a buffer reused for plane after plane keeps it.
+template <class T>
+void copy_into_border(const T* plane, const Conv2dGeometry& g, T* padded) {
+  const std::int64_t Wp = g.W + 2 * g.padding;
+  for (std::int64_t h = 0; h < g.H; ++h)
+    std::copy(plane + h * g.W, plane + (h + 1) * g.W, padded + (h + g.padding) * Wp + g.padding);
+}
+
 // The adjoint of plane_to_rows: adds the R*S rows into the bordered plane (pitch Wp).
 // (Adds are no memcpy, so a compile-time Q gains nothing here.)
 template <class T>
@@ -186,9 +196,7 @@ void im2col(const T* x, std::int64_t B, const Conv2dGeometry& g, T* col) {
       for (std::int64_t b = 0; b < B; ++b) {
         const T* plane = x + (b * g.C + c) * g.plane_in();
         if (g.padding > 0) {
-          for (std::int64_t h = 0; h < g.H; ++h)
-            std::copy(plane + h * g.W, plane + (h + 1) * g.W,
-                      padded.data() + (h + g.padding) * Wp + g.padding);
+          copy_into_border(plane, g, padded.data());
           plane = padded.data();
         }
         T* rows = col + c * g.R * g.S * ld + b * PQ;
@@ -234,58 +242,45 @@ namespace {
 // ---- the implicit GEMM of the float forward pass ----
 // The forward GEMM's B operand is the im2col matrix col (CRS, B*PQ). Rather than
 // writing col and then copying it into the GEMM's column panels, ImplicitColumns packs
-// the panels straight from the images, each padded once into a copy with a zero
-// border (pad_images): a panel row (c, r, s) over output pixels of one image row is a
-// run of the padded plane, contiguous for stride 1. That removes one write and one
-// read of col per pass (im2col was 13% of a width-16 ResNet-18 step, measured with
+// the panels straight from the images, copied where there is padding into a buffer
+// whose zero border is written once per range (copy_into_border): a panel row
+// (c, r, s) over output pixels of one image row is a run of the padded plane,
+// contiguous for stride 1. That removes one write and one read of col per pass (im2col was 13% of a width-16 ResNet-18 step, measured with
 // perf).
 
-// x (B,C,H,W) -> xpad (B,C,H+2*padding,W+2*padding), zeros in the border.
+// Packs blocks of col (CRS, B*PQ) of a chunk of images, padded by copy_into_border,
+// into GEMM panels (gemm.h, GemmPackB): col[(c*R + r)*S + s][b*PQ + p*Q + q] =
+// images[b][c][p*stride + r*dilation][q*stride + s*dilation]. Built once per range of
+// images (the taps' offsets depend on the geometry only); set_images per chunk. T is
+// the element type of forward_range; only the float GEMM packs with it.
 template <class T>
-void pad_images(const T* x, std::int64_t B, const Conv2dGeometry& g, T* xpad) {
-  const std::int64_t pad = g.padding, Hp = g.H + 2 * pad, Wp = g.W + 2 * pad;
-  for (std::int64_t plane = 0; plane < B * g.C; ++plane) {
-    const T* src = x + plane * g.plane_in();
-    T* dst = xpad + plane * Hp * Wp;
-    std::fill(dst, dst + pad * Wp, T(0));
-    for (std::int64_t h = 0; h < g.H; ++h) {
-      T* row = dst + (h + pad) * Wp;
-      for (std::int64_t i = 0; i < pad; ++i) row[i] = row[pad + g.W + i] = T(0);
-      for (std::int64_t w = 0; w < g.W; ++w) row[pad + w] = src[h * g.W + w];
-    }
-    std::fill(dst + (pad + g.H) * Wp, dst + Hp * Wp, T(0));
-  }
-}
-
-// Packs blocks of col (CRS, B*PQ) of a padded chunk into GEMM panels (gemm.h,
-// GemmPackB): col[(c*R + r)*S + s][b*PQ + p*Q + q] = xpad[b][c][p*stride + r*dilation]
-// [q*stride + s*dilation].
 class ImplicitColumns {
  public:
-  ImplicitColumns(const float* xpad, const Conv2dGeometry& g, std::int64_t Hp, std::int64_t Wp)
-      : xpad_(xpad), g_(g), Hp_(Hp), Wp_(Wp) {}
+  explicit ImplicitColumns(const Conv2dGeometry& g)
+      : g_(g), Wp_(g.W + 2 * g.padding), image_(g.C * (g.H + 2 * g.padding) * Wp_),
+        tap_offset_(static_cast<std::size_t>(g.rows())) {
+    const std::int64_t RS = g.R * g.S, plane = image_ / g.C;
+    for (std::int64_t k = 0; k < g.rows(); ++k)
+      tap_offset_[k] = (k / RS) * plane + (k % RS / g.S) * g.dilation * Wp_ + (k % g.S) * g.dilation;
+  }
+
+  void set_images(const T* images) { images_ = images; }
 
   void operator()(std::int64_t k0, std::int64_t j0, std::int64_t kc, std::int64_t nc, int nr,
                   float* dst) const {
-    // The offset in xpad of each row's tap (c, r, s).
-    std::vector<std::int64_t> row_offset(static_cast<std::size_t>(kc));
-    for (std::int64_t k = 0; k < kc; ++k) {
-      const std::int64_t c = (k0 + k) / (g_.R * g_.S), rs = (k0 + k) % (g_.R * g_.S);
-      row_offset[k] = c * Hp_ * Wp_ + (rs / g_.S) * g_.dilation * Wp_ + (rs % g_.S) * g_.dilation;
-    }
-    std::vector<Run> runs;
     for (std::int64_t jp = 0; jp < nc; jp += nr, dst += kc * nr) {
       const std::int64_t width = std::min<std::int64_t>(nr, nc - jp);
-      column_runs(j0 + jp, width, runs);
-      for (const Run& run : runs) {
+      column_runs(j0 + jp, width);
+      for (const Run& run : runs_) {
         // The run lengths of the ResNet maps (32, 16, 8, 4 wide) as compile-time
         // constants: each row's copy becomes a few vector moves, not a loop.
+        const std::int64_t* taps = tap_offset_.data() + k0;
         switch (g_.stride == 1 ? run.length : 0) {
-          case 32: copy_rows<32>(row_offset.data(), kc, run, nr, dst); break;
-          case 16: copy_rows<16>(row_offset.data(), kc, run, nr, dst); break;
-          case 8: copy_rows<8>(row_offset.data(), kc, run, nr, dst); break;
-          case 4: copy_rows<4>(row_offset.data(), kc, run, nr, dst); break;
-          default: copy_rows<0>(row_offset.data(), kc, run, nr, dst); break;
+          case 32: copy_rows<32>(taps, kc, run, nr, dst); break;
+          case 16: copy_rows<16>(taps, kc, run, nr, dst); break;
+          case 8: copy_rows<8>(taps, kc, run, nr, dst); break;
+          case 4: copy_rows<4>(taps, kc, run, nr, dst); break;
+          default: copy_rows<0>(taps, kc, run, nr, dst); break;
         }
       }
       for (std::int64_t k = 0; width < nr && k < kc; ++k)
@@ -295,19 +290,19 @@ class ImplicitColumns {
 
  private:
   // Consecutive columns in one output row of one image: `length` pixels from
-  // xpad offset `offset` (tap (0, 0, 0)), landing at panel column `column`.
+  // offset `offset` of the images (tap (0, 0, 0)), landing at panel column `column`.
   struct Run {
     std::int64_t offset, length, column;
   };
 
-  // The runs of columns [j, j + width).
-  void column_runs(std::int64_t j, std::int64_t width, std::vector<Run>& runs) const {
-    runs.clear();
+  // The runs of columns [j, j + width), into runs_ (reused: no allocation per panel).
+  void column_runs(std::int64_t j, std::int64_t width) const {
+    runs_.clear();
     const std::int64_t PQ = g_.plane_out(), end = j + width, first = j;
     while (j < end) {
       const std::int64_t b = j / PQ, p = (j % PQ) / g_.Q, q = j % g_.Q;
       const std::int64_t length = std::min(g_.Q - q, end - j);
-      runs.push_back({b * g_.C * Hp_ * Wp_ + p * g_.stride * Wp_ + q * g_.stride, length, j - first});
+      runs_.push_back({b * image_ + p * g_.stride * Wp_ + q * g_.stride, length, j - first});
       j += length;
     }
   }
@@ -315,12 +310,12 @@ class ImplicitColumns {
   // The run's pixels of each of the kc taps into its columns of the panel (rows of nr).
   // kLength > 0: a stride-1 run of that length; 0: any length and stride.
   template <std::int64_t kLength>
-  void copy_rows(const std::int64_t* row_offset, std::int64_t kc, const Run& run, int nr,
+  void copy_rows(const std::int64_t* taps, std::int64_t kc, const Run& run, int nr,
                  float* __restrict dst) const {
-    const float* __restrict base = xpad_ + run.offset;
+    const T* __restrict base = images_ + run.offset;
     float* __restrict out = dst + run.column;
     for (std::int64_t k = 0; k < kc; ++k, out += nr) {
-      const float* __restrict src = base + row_offset[k];
+      const T* __restrict src = base + taps[k];
       if constexpr (kLength > 0) {
         for (std::int64_t i = 0; i < kLength; ++i) out[i] = src[i];
       } else {
@@ -329,26 +324,12 @@ class ImplicitColumns {
     }
   }
 
-  const float* xpad_;
   const Conv2dGeometry& g_;
-  std::int64_t Hp_, Wp_;
+  std::int64_t Wp_, image_;  // padded row pitch; floats per padded image (C planes)
+  std::vector<std::int64_t> tap_offset_;  // per row (c, r, s) of col: its offset in an image
+  const T* images_ = nullptr;
+  mutable std::vector<Run> runs_;
 };
-
-// Forward GEMM of one chunk of B images in float, with B packed by ImplicitColumns:
-// product (K, B*PQ) = weight (K, CRS) * col. xpad holds the padded chunk (unused
-// without padding, where the images are read in place).
-void forward_gemm_implicit(const float* x_chunk, std::int64_t B, const float* weight,
-                           const Conv2dGeometry& g, float* xpad, float* product) {
-  const std::int64_t Hp = g.H + 2 * g.padding, Wp = g.W + 2 * g.padding;
-  const float* images = x_chunk;
-  if (g.padding > 0) {
-    pad_images(x_chunk, B, g, xpad);
-    images = xpad;
-  }
-  const ImplicitColumns columns(images, g, Hp, Wp);
-  gemm_implicit_b(false, g.K, B * g.plane_out(), g.rows(), 1.0f, weight, g.rows(), std::cref(columns), 0.0f,
-                  product, B * g.plane_out());
-}
 
 // ---- backward data of a stride-1 convolution, as a forward convolution ----
 // dx[c][h][w] = sum over k, r, s of weight[k][c][r][s] * dout[k][h + padding - r*d][w + padding - s*d],
@@ -405,27 +386,31 @@ void forward_range(const T* x, const T* weight, const T* bias, T* out, const Con
   const std::int64_t PQ = g.plane_out(), CRS = g.rows(), chunk = images_per_chunk(g);
   const bool direct = chunk == 1;                     // no reorder of the output
   const bool im2col_free = direct && g.pointwise();  // x_n is its own column matrix
-  // float: the implicit GEMM (no col, padded images instead); double: im2col.
+  // float: the implicit GEMM (no col; padded images where there is padding);
+  // double: im2col.
   constexpr bool implicit = std::is_same_v<T, float>;
-  const std::int64_t padded_plane = (g.H + 2 * g.padding) * (g.W + 2 * g.padding);
-  Workspace<T> col(im2col_free || implicit ? 0 : CRS * chunk * PQ),
-      xpad(!im2col_free && implicit && g.padding > 0 ? chunk * g.C * padded_plane : 0),
+  const std::int64_t padded_image = g.C * (g.H + 2 * g.padding) * (g.W + 2 * g.padding);
+  const bool pad_copy = implicit && !im2col_free && g.padding > 0;
+  Workspace<T> col(im2col_free || implicit ? 0 : CRS * chunk * PQ), xpad(pad_copy ? chunk * padded_image : 0),
       tmp(direct ? 0 : g.K * chunk * PQ);
+  if (pad_copy) std::fill(xpad.get(), xpad.get() + chunk * padded_image, T(0));  // the borders, once
+  ImplicitColumns<T> columns(g);
   for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunk) {
     const std::int64_t B = std::min(chunk, n_end - n0), cols = B * PQ;
     const T* x_chunk = x + n0 * g.C * g.plane_in();
     T* out_chunk = out + n0 * g.K * PQ;
     T* product = direct ? out_chunk : tmp.get();
-    if constexpr (implicit) {
-      if (!im2col_free) {
-        forward_gemm_implicit(x_chunk, B, weight, g, xpad.get(), product);
-        if (!direct || bias) unpack_output(product, bias, B, g.K, PQ, out_chunk);
-        continue;
-      }
+    if (im2col_free) {
+      gemm<T>(false, false, g.K, cols, CRS, T(1), weight, CRS, x_chunk, cols, T(0), product, cols);
+    } else if constexpr (implicit) {
+      for (std::int64_t plane = 0; pad_copy && plane < B * g.C; ++plane)
+        copy_into_border(x_chunk + plane * g.plane_in(), g, xpad.get() + plane * (padded_image / g.C));
+      columns.set_images(pad_copy ? xpad.get() : x_chunk);
+      gemm_implicit_b(false, g.K, cols, CRS, 1.0f, weight, CRS, std::cref(columns), 0.0f, product, cols);
+    } else {
+      im2col(x_chunk, B, g, col.get());
+      gemm<T>(false, false, g.K, cols, CRS, T(1), weight, CRS, col.get(), cols, T(0), product, cols);
     }
-    if (!im2col_free) im2col(x_chunk, B, g, col.get());
-    const T* columns = im2col_free ? x_chunk : col.get();
-    gemm<T>(false, false, g.K, cols, CRS, T(1), weight, CRS, columns, cols, T(0), product, cols);
     if (!direct || bias) unpack_output(product, bias, B, g.K, PQ, out_chunk);
   }
 }

@@ -8,7 +8,12 @@
 // mean and a small spread keeps its variance and its normalised output is centred
 // (unit_norm_loss.cpp, LargeMeanKeepsPrecisionInFloat). Per-element arithmetic is
 // in T: double arithmetic on every element ran at a quarter of float's vector width
-// and took 14% of a width-16 ResNet-18 training step.
+// and took 14% of a width-16 ResNet-18 training step. Where sums in T overflow
+// (finite values beyond ~1e19 square past float's range) the channel's sums are
+// taken again in double, so every finite input still normalises.
+// Dimensions: N batch, C channels, S spatial positions, M = N*S values per channel;
+// element (n, c, s) of x lives at x[(n*C + c)*S + s].
+//
 // L2 normalisation: one row per loop iteration, rows in parallel; norms and dot
 // products accumulate in double. N rows, D features; element (i, k) at [i*D + k].
 #include "cpu/norm.h"
@@ -23,27 +28,62 @@ namespace {
 // Below this many elements the threads cost more than they save.
 constexpr std::int64_t kParallelThreshold = 1 << 15;
 
-// sum of row[i], in T, over SIMD lanes (a fixed order: independent of threads).
-template <class T>
-T row_sum(const T* row, std::int64_t n) {
-  T sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::int64_t i = 0; i < n; ++i) sum += row[i];
-  return sum;
+// The sums of one channel, row by row: each row (S values) is summed in Acc over
+// SIMD lanes (a fixed order, independent of threads), the rows in double. Acc is T,
+// or double where T's sums overflowed.
+
+// sum of x, then sum of d and of d^2 for d = x - shift (shift: the first mean in T).
+struct ChannelMoments {
+  double shift, sum_d, sum_dd;
+};
+template <class Acc, class T>
+ChannelMoments channel_moments(const T* x, std::int64_t N, std::int64_t C, std::int64_t S, std::int64_t c) {
+  double sum = 0.0;
+  for (std::int64_t n = 0; n < N; ++n) {
+    const T* row = x + (n * C + c) * S;
+    Acc part = 0;
+#pragma omp simd reduction(+ : part)
+    for (std::int64_t s = 0; s < S; ++s) part += row[s];
+    sum += part;
+  }
+  const T shift = static_cast<T>(sum / static_cast<double>(N * S));
+  ChannelMoments m{static_cast<double>(shift), 0.0, 0.0};
+  for (std::int64_t n = 0; n < N; ++n) {
+    const T* row = x + (n * C + c) * S;
+    Acc s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
+    for (std::int64_t s = 0; s < S; ++s) {
+      const Acc d = static_cast<Acc>(row[s]) - static_cast<Acc>(shift);
+      s1 += d;
+      s2 += d * d;
+    }
+    m.sum_d += s1;
+    m.sum_dd += s2;
+  }
+  return m;
 }
 
-// sums of d and d^2 for d = row[i] - shift, in T.
-template <class T>
-void row_deviation_sums(const T* row, std::int64_t n, T shift, double& sum_d, double& sum_dd) {
-  T s1 = 0, s2 = 0;
-#pragma omp simd reduction(+ : s1, s2)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T d = row[i] - shift;
-    s1 += d;
-    s2 += d * d;
+// sum of g and of g * (x - shift).
+struct GradientSums {
+  double sum_g, sum_gd;
+};
+template <class Acc, class T>
+GradientSums gradient_sums(const T* grad_y, const T* x, T shift, std::int64_t N, std::int64_t C, std::int64_t S,
+                           std::int64_t c) {
+  GradientSums sums{0.0, 0.0};
+  for (std::int64_t n = 0; n < N; ++n) {
+    const T* gc = grad_y + (n * C + c) * S;
+    const T* xc = x + (n * C + c) * S;
+    Acc g = 0, gd = 0;
+#pragma omp simd reduction(+ : g, gd)
+    for (std::int64_t s = 0; s < S; ++s) {
+      g += gc[s];
+      gd += static_cast<Acc>(gc[s]) * (static_cast<Acc>(xc[s]) - static_cast<Acc>(shift));
+    }
+    sums.sum_g += g;
+    sums.sum_gd += gd;
   }
-  sum_d += s1;
-  sum_dd += s2;
+  return sums;
 }
 
 // A channel's mean split as mean_t (rounded to T) + residual, for deviations
@@ -66,28 +106,11 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
   for (std::int64_t c = 0; c < C; ++c) {
     // A first mean, then the deviations from it (rounded to T): their mean corrects
     // it and their squares give the variance without E[x^2] - E[x]^2 cancelling.
-    double sum = 0.0;
-    for (std::int64_t n = 0; n < N; ++n) sum += row_sum(x + (n * C + c) * S, S);
-    T shift = static_cast<T>(sum / static_cast<double>(M));
-    double sum_d = 0.0, sum_dd = 0.0;
-    for (std::int64_t n = 0; n < N; ++n) row_deviation_sums(x + (n * C + c) * S, S, shift, sum_d, sum_dd);
-    if (!std::isfinite(sum_dd)) {
-      // Sums in T overflowed (activations beyond ~1e19 square past float's range) or
-      // the input is not finite: the channel again in double, so a finite input still
-      // normalises exactly and a non-finite one stays visible downstream.
-      sum = sum_d = sum_dd = 0.0;
-      for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t s = 0; s < S; ++s) sum += x[(n * C + c) * S + s];
-      shift = static_cast<T>(sum / static_cast<double>(M));
-      for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t s = 0; s < S; ++s) {
-          const double d = static_cast<double>(x[(n * C + c) * S + s]) - static_cast<double>(shift);
-          sum_d += d;
-          sum_dd += d * d;
-        }
-    }
+    ChannelMoments moments = channel_moments<T>(x, N, C, S, c);
+    if (!std::isfinite(moments.sum_dd)) moments = channel_moments<double>(x, N, C, S, c);
+    const double sum_d = moments.sum_d, sum_dd = moments.sum_dd;
     const double mean_d = sum_d / static_cast<double>(M);
-    const double mean = static_cast<double>(shift) + mean_d;
+    const double mean = moments.shift + mean_d;
     const double squares = std::max(0.0, sum_dd - sum_d * mean_d);  // sum of (x - mean)^2
     const double var = squares / static_cast<double>(M);
     const double invstd = 1.0 / std::sqrt(var + eps);
@@ -145,30 +168,11 @@ void batch_norm_backward(const T* grad_y, const T* x, const T* weight, const dou
   for (std::int64_t c = 0; c < C; ++c) {
     const SplitMean<T> m(save_mean[c]);
     const double invstd = save_invstd[c];
-    double sum_g = 0.0;   // sum(grad_y)
-    double sum_gd = 0.0;  // sum(grad_y * (x - mean_t)); the residual is subtracted below
-    for (std::int64_t n = 0; n < N; ++n) {
-      const T* gc = grad_y + (n * C + c) * S;
-      const T* xc = x + (n * C + c) * S;
-      T g = 0, gd = 0;
-#pragma omp simd reduction(+ : g, gd)
-      for (std::int64_t s = 0; s < S; ++s) {
-        g += gc[s];
-        gd += gc[s] * (xc[s] - m.rounded);
-      }
-      sum_g += g;
-      sum_gd += gd;
-    }
-    if (!std::isfinite(sum_gd) || !std::isfinite(sum_g)) {
-      // Overflow in T (or a non-finite input): the sums again in double.
-      sum_g = sum_gd = 0.0;
-      for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t s = 0; s < S; ++s) {
-          const std::int64_t i = (n * C + c) * S + s;
-          sum_g += grad_y[i];
-          sum_gd += static_cast<double>(grad_y[i]) * (static_cast<double>(x[i]) - static_cast<double>(m.rounded));
-        }
-    }
+    // sum(grad_y) and sum(grad_y * (x - mean_t)); the residual is subtracted below
+    GradientSums sums = gradient_sums<T>(grad_y, x, m.rounded, N, C, S, c);
+    if (!std::isfinite(sums.sum_g) || !std::isfinite(sums.sum_gd))
+      sums = gradient_sums<double>(grad_y, x, m.rounded, N, C, S, c);
+    const double sum_g = sums.sum_g, sum_gd = sums.sum_gd;
     // sum(grad_y * xhat), xhat = (x - mean) * invstd
     const double sum_gxhat = (sum_gd - static_cast<double>(m.residual) * sum_g) * invstd;
     if (dbias != nullptr) dbias[c] = static_cast<T>(sum_g);

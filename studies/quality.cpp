@@ -10,10 +10,10 @@
 // at small scale a probe on every label scores a random encoder nearly as well as
 // a pretrained one, which leaves a corruption little to take away.
 #include <cmath>
-#include <cstdlib>
 #include <map>
 #include <optional>
 
+#include "data/corrupt.h"
 #include "data/registry.h"
 #include "studies/studies.h"
 
@@ -118,10 +118,14 @@ StudyReport run_quality_study(Study& study) {
   // mildest, by F (not by the drop measured, which would pick the result it tests).
   std::string strongest_downsampling, mildest_downsampling;
   double strongest_factor = 0.0, mildest_factor = 0.0;
+  // The kind and factor of a corruption come from its parser (data/corrupt.h).
+  auto is_downsampling = [](const std::string& category) {
+    const data::Corruption kind = data::parse_corruption(category).kind;
+    return kind == data::Corruption::downsample2 || kind == data::Corruption::downsample4;
+  };
   for (const std::string& category : categories) {
-    if (category.rfind("downsample", 0) != 0) continue;
-    const std::size_t colon = category.find(':');
-    const double factor = colon == std::string::npos ? 2.0 : std::atof(category.c_str() + colon + 1);
+    if (!is_downsampling(category)) continue;
+    const double factor = data::parse_corruption(category).strength;
     if (strongest_downsampling.empty() || factor > strongest_factor) strongest_downsampling = category, strongest_factor = factor;
     if (mildest_downsampling.empty() || factor < mildest_factor) mildest_downsampling = category, mildest_factor = factor;
   }
@@ -129,7 +133,7 @@ StudyReport run_quality_study(Study& study) {
     std::vector<Check> checks;
     std::string numbers;
     for (std::size_t i = 0; i < categories.size() && !strongest_downsampling.empty(); ++i) {
-      if (categories[i].rfind("downsample", 0) == 0) continue;
+      if (is_downsampling(categories[i])) continue;
       checks.push_back(check_above(strongest_downsampling + " − " + categories[i] + " " + study.method_name() + " drop",
                                    difference(drops_of("simclr", strongest_downsampling), drops_of("simclr", categories[i])),
                                    0.0));
@@ -147,7 +151,7 @@ StudyReport run_quality_study(Study& study) {
   {
     std::string noise_name;
     for (const std::string& category : categories) {
-      if (category.rfind("salt_pepper", 0) == 0 && noise_name.empty()) noise_name = category;
+      if (data::parse_corruption(category).kind == data::Corruption::salt_pepper && noise_name.empty()) noise_name = category;
     }
     Finding f{"quality", "Added high-frequency noise (salt-and-pepper) costs SimCLR little, less than downsampling",
               noise_name.empty() || mildest_downsampling.empty()
