@@ -200,7 +200,7 @@ StudyReport run_domain_study(Study& study) {
       " labels per class of each domain; supervised is trained on the same labels. Test top-1 (%), mean ± std over "
       "seeds. Tables: `domain/matrix.csv`, `domain/pools.csv`, `domain/concat.csv`.\n\n### Pretraining domain × "
       "evaluation domain\n\n" +
-      table_with_plot(matrix, plotted, "domain matrix", "domain/matrix.png") + "\n" +
+      table_with_plot(matrix, plotted, "domain matrix", study.output_link("domain", "matrix.png")) + "\n" +
       "### Pools against in-domain data\n\nEach pool takes " + std::to_string(images / 2) +
       " images from each of its domains (the in-domain half-size set is inside it).\n\n" + pooled.markdown() +
       "\n### Concatenated representations\n\n" + concat.markdown();

@@ -90,7 +90,7 @@ StudyReport run_granularity_study(Study& study) {
       "Classifiers trained on the fine labels, predictions mapped up the label hierarchy and scored at each level. "
       "Test top-1 (%), mean ± std over seeds; the gap is supervised minus " + study.method_name() + ". Table: "
       "`granularity/levels.csv`.\n\n" +
-      table_with_plot(table, plotted, "accuracy per level", "granularity/levels.png");
+      table_with_plot(table, plotted, "accuracy per level", study.output_link("granularity", "levels.png"));
   return report;
 }
 

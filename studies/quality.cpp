@@ -179,7 +179,7 @@ StudyReport run_quality_study(Study& study) {
       "%. The supervised network's own accuracy on the clean test images (trained end to end on corrupted ones) is the "
       "last pair of columns. Test top-1 (%) and the drop against clean pretraining, in points. Table: "
       "`quality/drops.csv`.\n\n" +
-      table_with_plot(table, plotted, "drops per corruption", "quality/drops.png");
+      table_with_plot(table, plotted, "drops per corruption", study.output_link("quality", "drops.png"));
   return report;
 }
 

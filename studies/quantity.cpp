@@ -154,7 +154,7 @@ StudyReport run_quantity_study(Study& study) {
       " (the same number of steps for every size), then a linear probe on class-balanced labelled subsets; "
       "supervised training from scratch and fine-tuning of the largest encoder on the same labels. Test top-1 (%), "
       "mean ± std over seeds. Table: `quantity/accuracy.csv`.\n\n" +
-      table_with_plot(table, plotted, "accuracy vs labelled images", "quantity/accuracy.png");
+      table_with_plot(table, plotted, "accuracy vs labelled images", study.output_link("quantity", "accuracy.png"));
   return report;
 }
 

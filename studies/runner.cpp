@@ -99,8 +99,17 @@ std::string pinned_preset(const std::string& out, const std::string& preset) {
   return (fs::path(out) / "presets" / (fs::path(preset).stem().string() + ".json")).string();
 }
 
-Study::Study(std::string out, StudySettings settings, bool run_missing)
-    : out_(std::move(out)), settings_(std::move(settings)), run_missing_(run_missing) {}
+Study::Study(std::string out, StudySettings settings, bool run_missing, std::string budget_dir)
+    : out_(std::move(out)), settings_(std::move(settings)), run_missing_(run_missing), budget_dir_(std::move(budget_dir)) {}
+
+StudySettings half_budget(StudySettings settings) {
+  auto halve = [](std::int64_t& steps) { steps = std::max<std::int64_t>(1, steps / 2); };
+  halve(settings.pretrain.run.steps);
+  halve(settings.supervised.steps);
+  halve(settings.finetune.steps);
+  if (settings.domain.pretrain_steps > 0) halve(settings.domain.pretrain_steps);  // 0: the pretrain section's
+  return settings;
+}
 
 std::string Study::preset_of(const std::string& preset) const {
   const fs::path pinned = pinned_preset(out_, preset);
@@ -115,9 +124,13 @@ std::string Study::method() const {
 std::string Study::method_name() const { return nanossl::method_name(method()); }
 
 std::string Study::output_dir(const std::string& name) const {
-  const std::string dir = out_ + "/" + name;
+  const std::string dir = out_ + "/" + (budget_dir_.empty() ? "" : budget_dir_ + "/") + name;
   fs::create_directories(dir);
   return dir;
+}
+
+std::string Study::output_link(const std::string& name, const std::string& file) const {
+  return (budget_dir_.empty() ? "" : budget_dir_ + "/") + name + "/" + file;
 }
 
 template <class Config>

@@ -32,7 +32,9 @@ class Study {
   // out: the study directory (runs/ inside it is shared by all studies run there).
   // With run_missing false nothing is trained: result() returns only finished runs
   // (what `nanossl report` uses).
-  Study(std::string out, StudySettings settings, bool run_missing);
+  // budget_dir: where this study's tables and plots go inside `out` ("" for the
+  // preset's budget, "half-budget" for the scale trend's second pass).
+  Study(std::string out, StudySettings settings, bool run_missing, std::string budget_dir = "");
 
   const StudySettings& settings() const { return settings_; }
   const std::string& out() const { return out_; }
@@ -41,8 +43,10 @@ class Study {
   // name in tables and findings ("SimCLR", "MoCo v2", "BYOL").
   std::string method() const;
   std::string method_name() const;
-  // OUT/<name>, created: where a study writes its tables and plots.
+  // OUT/[budget_dir/]<name>, created: where a study writes its tables and plots.
   std::string output_dir(const std::string& name) const;
+  // "[budget_dir/]<name>/<file>": a file of output_dir(name) as report.md links it.
+  std::string output_link(const std::string& name, const std::string& file) const;
   // The directory of a run (it may not exist yet).
   template <class Config>
   std::string run_dir(const StudyRun<Config>& run) const;
@@ -90,7 +94,12 @@ class Study {
   std::string out_;
   StudySettings settings_;
   bool run_missing_;
+  std::string budget_dir_;
 };
+
+// The settings with every section's steps halved (at least one step each): the
+// second pass of the scale trend, on the same seeds, data and labelled subsets.
+StudySettings half_budget(StudySettings settings);
 
 // OUT/presets/NAME.json: the copy of a command preset a study directory runs with.
 std::string pinned_preset(const std::string& out, const std::string& preset);

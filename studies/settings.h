@@ -114,6 +114,7 @@ struct GranularitySettings {
 struct StudySettings {
   std::string about;
   std::int64_t seeds = 1;
+  bool scale_trend = true;
   std::int64_t workers = 1;
   std::string device = "cpu";
   std::string method;
@@ -130,6 +131,8 @@ struct StudySettings {
   void fields(F& f) {
     f("// about", about, "what the preset is for");
     f("seeds", seeds, "repeats of every run, seeds 0..N-1", at_least(1));
+    f("scale_trend", scale_trend,
+      "run every study again at half of each section's steps and report each finding at both budgets");
     f("workers", workers, "loader threads of every run", between(1, 256));
     f("device", device, "device of every run: cpu or cuda[:N]");
     f("method", method, "method of every pretraining: simclr, moco or byol; empty: the pretrain preset's");

@@ -59,6 +59,8 @@ StudySettings settings_of(const Json& record) { return config_from_json<StudySet
 
 
 const char* const kStudies[] = {"quantity", "domain", "quality", "granularity"};
+// Where the scale trend's half-budget pass writes its tables and plots.
+const char* const kHalfBudgetDir = "half-budget";
 
 StudyReport run_named(const std::string& name, Study& study) {
   if (name == "quantity") return run_quantity_study(study);
@@ -76,26 +78,49 @@ std::string now_utc() {
 }
 
 // report.md: the findings of every study, then each study's tables and plots.
+// The finding of `half` (the half-budget pass) that checks the same claim, if any.
+const Finding* same_claim(const std::vector<StudyReport>& half, const Finding& finding) {
+  for (const auto& report : half) {
+    for (const auto& other : report.findings) {
+      if (other.study == finding.study && other.claim == finding.claim) return &other;
+    }
+  }
+  return nullptr;
+}
+
+// report.md: the findings of every study (and, with the scale trend, their verdicts
+// at half the budget), then each study's tables and plots, then the half-budget ones.
 void write_report(const std::string& out, const Json& record, const std::vector<StudyReport>& reports,
-                  const Study& study) {
+                  const std::vector<StudyReport>& half, const Study& study, const Study& half_study) {
   std::string text = "# nanossl study report\n\n";
   text += "Preset `" + record.at("preset").get<std::string>() + "`, " + std::to_string(study.seeds()) +
           " seed(s); written " + now_utc() + " on a machine with " +
           std::to_string(std::thread::hardware_concurrency()) + " hardware threads. Runs: " +
-          std::to_string(study.runs_done) + " run now, " + std::to_string(study.runs_reused) + " reused, " +
-          std::to_string(study.runs_missing) + " not run. Pretraining method: " + study.method_name() +
+          std::to_string(study.runs_done + half_study.runs_done) + " run now, " +
+          std::to_string(study.runs_reused + half_study.runs_reused) + " reused, " +
+          std::to_string(study.runs_missing + half_study.runs_missing) + " not run. Pretraining method: " + study.method_name() +
           " (`method`, docs/methods.md); the paper's findings are about SimCLR. The paper: Cole et al., *When Does Contrastive Visual "
           "Representation Learning Work?*, CVPR 2022; its numbers and how each study is scaled down are in "
           "docs/protocol.md.\n\n";
   text += "## Findings\n\nA verdict is yes when the 95% interval over seeds of the finding's measure clears its "
           "threshold in the paper's direction (a one-sided paired t-test at 2.5%), no when it clears it the other way, "
           "and inconclusive otherwise; with one seed every verdict is inconclusive. The test column gives, for each "
-          "comparison, the mean [95% interval] against the threshold and the p-value (docs/statistics.md).\n\n";
+          "comparison, the mean [95% interval] against the threshold and the p-value (docs/statistics.md).";
+  if (!half.empty()) {
+    text += " The last column is the scale trend: the same test with every run's steps halved (same seeds, data and "
+            "labels; `scale_trend`), so a measure that grows from half to full budget is moving toward the paper's "
+            "effect as compute grows, and one that shrinks is not.";
+  }
+  text += "\n\n";
   Table findings;
   findings.columns = {"study", "the paper's finding", "this run", "test", "reproduced?"};
+  if (!half.empty()) findings.columns.push_back("at half the budget");
   for (const auto& report : reports) {
     for (const auto& finding : report.findings) {
       findings.add({finding.study, finding.claim, finding.measured, finding.check.text, verdict_text(finding)});
+      if (half.empty()) continue;
+      const Finding* at_half = same_claim(half, finding);
+      findings.rows.back().push_back(at_half ? verdict_text(*at_half) + ": " + at_half->check.text : "–");
     }
   }
   text += findings.markdown();
@@ -109,6 +134,11 @@ void write_report(const std::string& out, const Json& record, const std::vector<
               ".\n\n";
     }
     text += report.markdown + "\n";
+  }
+  if (!half.empty()) {
+    text += "## At half the budget\n\nEvery study again with each section's steps halved; its tables and plots are "
+            "in half-budget/ beside this report.\n\n";
+    for (const auto& report : half) text += "### " + report.name + "\n\n" + report.markdown + "\n";
   }
   write_text(out + "/report.md", text);
 }
@@ -170,12 +200,17 @@ int run_study(const StudyOptions& options) {
   pin_presets(options.out, settings);
 
   Study study(options.out, settings, /*run_missing=*/true);
-  std::vector<StudyReport> reports;
+  Study half(options.out, half_budget(settings), /*run_missing=*/true, kHalfBudgetDir);
+  std::vector<StudyReport> reports, half_reports;
   for (const auto& name : studies_in(record)) {
     const bool asked = std::find(names.begin(), names.end(), name) != names.end();
     if (!asked) {  // studies run earlier in this directory: report them, train nothing
       Study reader(options.out, settings, false);
       reports.push_back(run_named(name, reader));
+      if (settings.scale_trend) {
+        Study half_reader(options.out, half_budget(settings), false, kHalfBudgetDir);
+        half_reports.push_back(run_named(name, half_reader));
+      }
       continue;
     }
     std::printf("[study] %s (preset %s, %d seed(s)) in %s\n", name.c_str(), options.preset.c_str(), study.seeds(),
@@ -194,21 +229,33 @@ int run_study(const StudyOptions& options) {
     reports.push_back(run_named(name, study));
     account();
     study.on_run_finished = nullptr;
+    if (settings.scale_trend) {  // after the full budget, so an interrupted study has that first
+      std::printf("[study] %s at half the budget (scale trend)\n", name.c_str());
+      half.on_run_finished = account;
+      half_reports.push_back(run_named(name, half));
+      account();
+      half.on_run_finished = nullptr;
+    }
   }
-  write_report(options.out, record, reports, study);
-  std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md\n", study.runs_done, study.runs_reused,
-              options.out.c_str());
+  write_report(options.out, record, reports, half_reports, study, half);
+  std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md\n", study.runs_done + half.runs_done,
+              study.runs_reused + half.runs_reused, options.out.c_str());
   return 0;
 }
 
 int run_report(const std::string& dir) {
   const Json record = read_json(dir + "/study.json");
-  Study study(dir, settings_of(record), /*run_missing=*/false);
-  std::vector<StudyReport> reports;
-  for (const auto& name : studies_in(record)) reports.push_back(run_named(name, study));
-  write_report(dir, record, reports, study);
-  std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n", study.runs_reused,
-              study.runs_missing, dir.c_str());
+  const StudySettings settings = settings_of(record);
+  Study study(dir, settings, /*run_missing=*/false);
+  Study half(dir, half_budget(settings), /*run_missing=*/false, kHalfBudgetDir);
+  std::vector<StudyReport> reports, half_reports;
+  for (const auto& name : studies_in(record)) {
+    reports.push_back(run_named(name, study));
+    if (settings.scale_trend) half_reports.push_back(run_named(name, half));
+  }
+  write_report(dir, record, reports, half_reports, study, half);
+  std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n",
+              study.runs_reused + half.runs_reused, study.runs_missing + half.runs_missing, dir.c_str());
   return 0;
 }
 

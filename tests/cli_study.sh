@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The four studies end to end on the smoke preset (CTest label: integration):
-#   1. `study all --preset smoke` writes every table, plot and report.md, with numbers;
+#   1. `study all --preset smoke` writes every table, plot and report.md, with numbers,
+#      and (the scale trend) every table again at half the budget, each finding with
+#      its verdict at both budgets;
 #   2. killed midway (SIGKILL) and started again, it finishes without redoing the
 #      runs that had finished;
 #   3. started once more, it reuses every run; `nanossl report` rewrites the report;
@@ -17,15 +19,22 @@ mkdir -p "$work"
 study=(study all --preset smoke)
 
 "$nanossl" "${study[@]}" --out "$work/a" > "$work/a.log"
-for table in quantity/accuracy.csv domain/matrix.csv domain/pools.csv domain/concat.csv quality/drops.csv \
-             granularity/levels.csv; do
-  test -s "$work/a/$table"
-  # every table holds at least one accuracy
-  grep -Eq '[0-9]+\.[0-9]' "$work/a/$table" || { echo "$table holds no number" >&2; exit 1; }
+for budget in "" half-budget/; do
+  for table in quantity/accuracy.csv domain/matrix.csv domain/pools.csv domain/concat.csv quality/drops.csv \
+               granularity/levels.csv; do
+    test -s "$work/a/$budget$table"
+    # every table holds at least one accuracy
+    grep -Eq '[0-9]+\.[0-9]' "$work/a/$budget$table" || { echo "$budget$table holds no number" >&2; exit 1; }
+  done
+  for plot in quantity/accuracy.png domain/matrix.png quality/drops.png granularity/levels.png; do
+    test "$(head -c 4 "$work/a/$budget$plot" | od -An -c | tr -d ' ')" = '211PNG' || { echo "$budget$plot is not a PNG" >&2; exit 1; }
+  done
 done
-for plot in quantity/accuracy.png domain/matrix.png quality/drops.png granularity/levels.png; do
-  test "$(head -c 4 "$work/a/$plot" | od -An -c | tr -d ' ')" = '211PNG' || { echo "$plot is not a PNG" >&2; exit 1; }
-done
+grep -q '^## At half the budget' "$work/a/report.md"
+grep -q '](half-budget/quantity/accuracy.png)' "$work/a/report.md"
+# every finding has a checked verdict at half the budget too
+grep -q '| at half the budget |' "$work/a/report.md"
+if grep -Eq '\| (not run: |– \|$)' "$work/a/report.md"; then echo "a finding was not checked at half the budget" >&2; exit 1; fi
 # granularity scores every level of each hierarchy: shapes has three
 grep -q '^shapes:320,shape,8,' "$work/a/granularity/levels.csv" || { echo "no shapes 'shape' level row" >&2; exit 1; }
 grep -q '^## Findings' "$work/a/report.md"
@@ -77,7 +86,8 @@ echo "the study directory keeps its own presets"
 for pair in moco:domain byol:quantity; do
   method=${pair%%:*} name_of_study=${pair#*:}
   case $method in moco) name="MoCo v2" ;; byol) name="BYOL" ;; esac
-  "$nanossl" study "$name_of_study" --preset smoke --set method=$method --out "$work/$method" > "$work/$method.log"
+  "$nanossl" study "$name_of_study" --preset smoke --set method=$method --set scale_trend=false \
+    --out "$work/$method" > "$work/$method.log"
   grep -q "Pretraining method: $name" "$work/$method/report.md"
   grep -q "^$name pretrained on" "$work/$method/report.md"
   if grep -q '| not run |' "$work/$method/report.md"; then echo "$method: a finding was not checked" >&2; exit 1; fi
@@ -88,11 +98,13 @@ for pair in moco:domain byol:quantity; do
 done
 grep -q "^BYOL 320 + linear," "$work/byol/quantity/accuracy.csv"
 # A directory keeps the settings it began with: another --set is refused, the same one reuses every run.
-if "$nanossl" study domain --preset smoke --set method=byol --out "$work/moco" > "$work/refused.log" 2>&1; then
+if "$nanossl" study domain --preset smoke --set method=byol --set scale_trend=false --out "$work/moco" \
+    > "$work/refused.log" 2>&1; then
   echo "a study directory accepted other settings" >&2
   exit 1
 fi
 grep -q "other settings" "$work/refused.log"
-"$nanossl" study domain --preset smoke --set method=moco --out "$work/moco" > "$work/moco-again.log"
+"$nanossl" study domain --preset smoke --set method=moco --set scale_trend=false --out "$work/moco" \
+  > "$work/moco-again.log"
 grep -q 'done: 0 runs now' "$work/moco-again.log"
 echo "a study directory keeps its settings"
