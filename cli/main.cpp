@@ -12,6 +12,7 @@
 //   knn      weighted kNN classification with frozen features
 //   study    the paper's four studies (quantity, domain, quality, granularity, all)
 //   report   rewrite a study directory's report.md from its finished runs
+//   plot     training curves of runs (loss, lr, accuracy, images/s) as PNGs
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -92,6 +93,11 @@ int main(int argc, char** argv) {
   CLI::App* report_cmd = app.add_subcommand("report", "rewrite a study directory's report.md from finished runs");
   report_cmd->add_option("dir", report_dir, "a `nanossl study` output directory")->required();
 
+  nanossl::PlotOptions plot;
+  CLI::App* plot_cmd = app.add_subcommand("plot", "training curves of runs (metrics.csv) as PNGs, a line per run");
+  plot_cmd->add_option("runs", plot.runs, "run directories (train, pretrain, finetune, linear)")->required();
+  plot_cmd->add_option("--out", plot.out, "output folder (default: RUN/plots for one run, ./plots for several)");
+
   nanossl::DataOptions data;
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
   data_cmd->require_subcommand(1);
@@ -123,6 +129,7 @@ int main(int argc, char** argv) {
     if (predict_cmd->parsed()) return nanossl::run_predict(predict);
     if (study_cmd->parsed()) return nanossl::run_study(study);
     if (report_cmd->parsed()) return nanossl::run_report(report_dir);
+    if (plot_cmd->parsed()) return nanossl::run_plot(plot);
     if (list_cmd->parsed()) return nanossl::run_data_list();
     if (stats_cmd->parsed()) return nanossl::run_data_stats(data);
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);

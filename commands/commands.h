@@ -53,7 +53,14 @@ struct StudyOptions {
   bool print_config = false;  // print the resolved study settings and exit
 };
 
+struct PlotOptions {
+  std::vector<std::string> runs;  // run directories, each with a metrics.csv
+  std::string out;                // "": RUN/plots for one run, ./plots for several
+};
+
 int run_demo(const DemoOptions& options);
+// Training curves of the runs: one PNG per metric, a line per run (cli/plot.cpp).
+int run_plot(const PlotOptions& options);
 // Runs the named studies (resuming and reusing runs in out) and writes out/report.md.
 int run_study(const StudyOptions& options);
 // Rewrites dir/report.md from the finished runs of the studies run there.

@@ -157,8 +157,14 @@ std::string Study::run_dir(const StudyRun<Config>& run) const {
 
 template <class Config>
 std::optional<Json> Study::result(const StudyRun<Config>& run) {
-  return result_in(run_dir(run), run.command, run.what,
-                   [&](const std::string& dir, bool resume) { execute(run, dir, resume); });
+  const std::string dir = run_dir(run);
+  auto result = result_in(dir, run.command, run.what,
+                          [&](const std::string& d, bool resume) { execute(run, d, resume); });
+  if (result && run.command == "pretrain") {
+    const std::pair<std::string, std::string> seen{dir, run.what};
+    if (std::find(pretrainings.begin(), pretrainings.end(), seen) == pretrainings.end()) pretrainings.push_back(seen);
+  }
+  return result;
 }
 
 template <class Config>

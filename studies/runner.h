@@ -9,6 +9,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "commands/run_config.h"
 #include "studies/settings.h"
@@ -71,6 +73,10 @@ class Study {
                     std::int64_t dataset_size, int seed) const;
   ProbeRun linear(const std::string& encoder, const std::string& dataset, std::int64_t labels, int seed,
                   const std::string& encoder2 = "") const;
+
+  // Every pretraining this study has asked for and found finished (run or reused),
+  // in order: (directory, what) for its training curves; cleared by the caller.
+  std::vector<std::pair<std::string, std::string>> pretrainings;
 
   // Counts for the summary line.
   int runs_done = 0, runs_reused = 0, runs_missing = 0;

@@ -15,6 +15,7 @@
 #include "commands/run_directory.h"
 #include "commands/interrupt.h"
 #include "commands/run_lock.h"
+#include "studies/curves.h"
 #include "studies/studies.h"
 
 namespace nanossl {
@@ -68,6 +69,34 @@ StudyReport run_named(const std::string& name, Study& study) {
   if (name == "quality") return run_quality_study(study);
   if (name == "granularity") return run_granularity_study(study);
   throw std::invalid_argument("[study] unknown study '" + name + "': expected quantity, domain, quality, granularity or all");
+}
+
+// The training curves of every pretraining a study used (OUT/[half-budget/]NAME/
+// pretraining-*.png), as the Markdown its report section ends with. A run's
+// legend name is its description without the method prefix.
+std::string pretraining_curves(Study& study, const std::string& name) {
+  if (study.pretrainings.empty()) return "";
+  std::vector<CurveRun> runs;
+  for (const auto& [dir, what] : study.pretrainings) {
+    const std::string prefix = study.method_name() + " pretraining on ";
+    const std::string legend = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
+    runs.push_back({legend, read_metrics_csv(dir + "/metrics.csv")});
+  }
+  study.pretrainings.clear();
+  std::string text = "Pretraining curves of the " + std::to_string(runs.size()) + " encoder(s) of this study";
+  try {
+    const std::vector<std::string> written = plot_curves(runs, study.output_dir(name), "pretraining-");
+    text += " (every metric: `" + study.output_link(name, "pretraining-*.png") + "`):\n\n";
+    for (const char* metric : {"loss", "knn_top1"}) {
+      const std::string file = std::string("pretraining-") + metric + ".png";
+      const bool drawn = std::any_of(written.begin(), written.end(),
+                                     [&](const std::string& png) { return fs::path(png).filename() == file; });
+      if (drawn) text += plot_markdown(true, metric_label(metric), study.output_link(name, file)) + "\n";
+    }
+  } catch (const std::exception& error) {  // the report is still written, saying why the picture is missing
+    text += ": not drawn (" + std::string(error.what()) + ").\n";
+  }
+  return text + "\n";
 }
 
 std::string now_utc() {
@@ -207,9 +236,11 @@ int run_study(const StudyOptions& options) {
     if (!asked) {  // studies run earlier in this directory: report them, train nothing
       Study reader(options.out, settings, false);
       reports.push_back(run_named(name, reader));
+      reports.back().markdown += pretraining_curves(reader, name);
       if (settings.scale_trend) {
         Study half_reader(options.out, half_budget(settings), false, kHalfBudgetDir);
         half_reports.push_back(run_named(name, half_reader));
+        half_reports.back().markdown += pretraining_curves(half_reader, name);
       }
       continue;
     }
@@ -227,12 +258,14 @@ int run_study(const StudyOptions& options) {
     };
     study.on_run_finished = account;
     reports.push_back(run_named(name, study));
+    reports.back().markdown += pretraining_curves(study, name);
     account();
     study.on_run_finished = nullptr;
     if (settings.scale_trend) {  // after the full budget, so an interrupted study has that first
       std::printf("[study] %s at half the budget (scale trend)\n", name.c_str());
       half.on_run_finished = account;
       half_reports.push_back(run_named(name, half));
+      half_reports.back().markdown += pretraining_curves(half, name);
       account();
       half.on_run_finished = nullptr;
     }
@@ -251,7 +284,11 @@ int run_report(const std::string& dir) {
   std::vector<StudyReport> reports, half_reports;
   for (const auto& name : studies_in(record)) {
     reports.push_back(run_named(name, study));
-    if (settings.scale_trend) half_reports.push_back(run_named(name, half));
+    reports.back().markdown += pretraining_curves(study, name);
+    if (settings.scale_trend) {
+      half_reports.push_back(run_named(name, half));
+      half_reports.back().markdown += pretraining_curves(half, name);
+    }
   }
   write_report(dir, record, reports, half_reports, study, half);
   std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n",
