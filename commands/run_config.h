@@ -258,6 +258,7 @@ struct FrozenEvalConfig {
 
 struct ProbeOptimConfig {
   std::int64_t epochs = 100;
+  std::int64_t min_steps = 1000;
   std::int64_t batch_size = 256;
   double lr = 0.1;
   double momentum = 0.9;
@@ -267,6 +268,9 @@ struct ProbeOptimConfig {
   template <class F>
   void fields(F& f) {
     f("epochs", epochs, "passes of the probe over the cached features", at_least(1));
+    f("min_steps", min_steps,
+      "at least this many SGD steps: a few-label probe gets more epochs, so it converges; 0: epochs alone",
+      at_least(0));
     f("batch_size", batch_size, "features per step", at_least(1));
     f("lr", lr, "learning rate (cosine decay to 0)", positive());
     f("momentum", momentum, "SGD momentum", between(0, 1));
