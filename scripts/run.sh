@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the main job: the paper's four studies on the built-in
 # data, writing runs/study[-PRESET]/report.md.
-#   scripts/run.sh            the quick preset: about 4 h 40 min on 2 CPU cores
-#   scripts/run.sh smoke      toy scale, under a minute: the machinery, not the findings
+#   scripts/run.sh            the quick preset: hours on 2 CPU cores (README gives the last measured time)
+#   scripts/run.sh smoke      toy scale, a minute or two: the machinery, not the findings
 #   scripts/run.sh PRESET [nanossl study options...]
 # A killed run continues where it stopped when started again.
 set -euo pipefail
