@@ -18,6 +18,7 @@
 #include <iostream>
 
 #include "commands/interrupt.h"
+#include "commands/progress.h"
 #include "cpu/denormals.h"
 #include "commands/commands.h"
 
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   nanossl::cpu::set_flush_denormals(true);  // see cpu/denormals.h
   try {
+    nanossl::progress_is_live();  // a bad NANOSSL_PROGRESS is refused before any work
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
     if (keys_cmd->parsed()) return nanossl::run_config_keys();
@@ -135,9 +137,11 @@ int main(int argc, char** argv) {
     if (inspect_cmd->parsed()) return nanossl::run_data_inspect(data);
     if (preview_cmd->parsed()) return nanossl::run_data_preview(data);
   } catch (const nanossl::Interrupted& e) {
+    nanossl::end_live_line();  // the message on a line of its own, not after a live progress line
     std::cerr << "nanossl: " << e.what() << "\n";
     return 128 + e.signal();  // the shell's convention for a process stopped by a signal
   } catch (const std::exception& e) {
+    nanossl::end_live_line();
     std::cerr << "nanossl: " << e.what() << "\n";
     return 1;
   }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "commands/builders.h"
+#include "commands/progress.h"
 #include "data/registry.h"
 #include "nn/checkpoint.h"
 #include "ssl/simclr.h"
@@ -71,7 +72,11 @@ ssl::FeatureSet encoder_features(Encoder& encoder, const data::DatasetPtr& datas
       std::fprintf(stderr, "ignoring the feature cache %s: %s\n", cache.c_str(), error.what());
     }
   }
-  ssl::FeatureSet set = ssl::extract_features(*encoder.model, dataset, device, 256, workers);
+  // 60,000 images take a while on a CPU: a live line on a terminal, one line in a log.
+  ImageProgress progress("features of " + dataset->name() + " (" + data::split_name(split) + ")", dataset->size());
+  ssl::FeatureSet set = ssl::extract_features(*encoder.model, dataset, device, 256, workers,
+                                              [&](std::int64_t images) { progress.advance(images); });
+  progress.finish();
   if (!cache.empty()) {
     fs::create_directories(encoder.cache_dir);
     ssl::save_features(cache, set);

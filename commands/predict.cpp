@@ -12,6 +12,7 @@
 #include "data/registry.h"
 #include "commands/builders.h"
 #include "commands/commands.h"
+#include "commands/progress.h"
 #include "commands/run_config.h"
 #include "nn/checkpoint.h"
 
@@ -102,12 +103,15 @@ int run_predict(const PredictOptions& options) {
   std::vector<float> logits;
   std::vector<std::int64_t> labels;
   NoGradGuard no_grad;
+  ImageProgress progress("logits of " + dataset->name() + " (" + options.split + ")", dataset->size());
   while (auto batch = loader.next()) {
     const auto values = (*model)(batch->images.to(device)).to(Device::cpu()).to_vector<float>();
     logits.insert(logits.end(), values.begin(), values.end());
     const auto y = batch->labels.to_vector<std::int64_t>();
     labels.insert(labels.end(), y.begin(), y.end());
+    progress.advance(static_cast<std::int64_t>(y.size()));
   }
+  progress.finish();
   const auto rows = static_cast<std::int64_t>(labels.size());
   if (ends_with(options.out, ".npy")) write_npy(options.out, logits, rows, classes);
   else write_csv(options.out, logits, labels, classes);

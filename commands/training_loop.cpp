@@ -41,6 +41,7 @@ std::optional<std::string> numerical_fault(std::int64_t step, double loss, const
 
 void TrainingLoop::stop_at_interrupt(int signal) {
   if (cadence_.last_saved() != counters_.step) save();
+  end_live_line();
   const std::string resume = "nanossl " + parts_.command + " --resume " + parts_.out;
   std::printf("%s: stopped after step %lld with a checkpoint; continue with: %s\n", signal_name(signal).c_str(),
               static_cast<long long>(counters_.step), resume.c_str());
@@ -108,6 +109,29 @@ void TrainingLoop::write_result(const Json& summary) {
   }
 }
 
+std::string TrainingLoop::progress_text(double loss, double metric, double images_per_s,
+                                        const std::string& monitor) const {
+  char percent[16] = "";
+  if (progress_.live() && total_steps_ > 0) {
+    std::snprintf(percent, sizeof percent, " (%.0f%%)",
+                  100.0 * static_cast<double>(counters_.step) / static_cast<double>(total_steps_));
+  }
+  char text[256];
+  std::snprintf(text, sizeof text, "epoch %lld  step %lld/%lld%s  loss %.4f  %s %.1f%%  %.0f img/s  ETA %s%s",
+                static_cast<long long>(counters_.epoch), static_cast<long long>(counters_.step),
+                static_cast<long long>(total_steps_), percent, loss, parts_.columns.metric_label.c_str(), metric,
+                images_per_s, clock_.eta(counters_.step).c_str(),
+                monitor.empty() ? "" : ("  " + parts_.columns.monitor_label + " " + monitor + "%").c_str());
+  return text;
+}
+
+void TrainingLoop::show_live(double loss_sum, double metric_sum, double steps_in_window, bool now) {
+  if (!progress_.live() || steps_in_window <= 0 || !(now || progress_.due())) return;
+  const double images_per_s = live_images_ / progress_.seconds_since_show();
+  progress_.show(progress_text(loss_sum / steps_in_window, metric_sum / steps_in_window, images_per_s, ""));
+  live_images_ = 0.0;
+}
+
 void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window) {
   const double images_per_s =
       clock_.images_per_s(steps_in_window * static_cast<double>(parts_.settings.batch_size));
@@ -122,12 +146,17 @@ void TrainingLoop::log(bool epoch_end, double& loss_sum, double& metric_sum, dou
   } catch (const WriteError& error) {
     stop_at_write_error("metrics.csv was not written", error);
   }
-  std::printf("epoch %lld  step %lld/%lld  loss %.4f  %s %.1f%%  %.0f img/s  ETA %s%s\n",
-              static_cast<long long>(counters_.epoch), static_cast<long long>(counters_.step),
-              static_cast<long long>(total_steps_), loss, parts_.columns.metric_label.c_str(), metric, images_per_s,
-              clock_.eta(counters_.step).c_str(),
-              monitor.empty() ? "" : ("  " + parts_.columns.monitor_label + " " + monitor + "%").c_str());
-  std::fflush(stdout);
+  // Plain: a line every log_every steps, as in every log so far. Live: an epoch's
+  // end stays on the screen (with its monitor); the log points between only
+  // rewrite the live line, and no more often than it refreshes.
+  const std::string text = progress_text(loss, metric, images_per_s, monitor);
+  if (!progress_.live() || epoch_end) {
+    progress_.print(text);
+    live_images_ = 0.0;
+  } else if (progress_.due()) {
+    progress_.show(text);
+    live_images_ = 0.0;
+  }
   loss_sum = metric_sum = steps_in_window = 0.0;
 }
 
@@ -149,6 +178,7 @@ bool TrainingLoop::run() {
       loss_sum += report.loss;
       metric_sum += report.metric;
       steps_in_window += 1.0;
+      live_images_ += static_cast<double>(settings.batch_size);
       ++counters_.step;
       counters_.position = batch->position + 1;
       if (counters_.position == parts_.steps_per_epoch) {
@@ -157,11 +187,14 @@ bool TrainingLoop::run() {
       }
       const bool epoch_end = counters_.position == 0;
       if (counters_.step % settings.log_every == 0 || epoch_end) log(epoch_end, loss_sum, metric_sum, steps_in_window);
+      else show_live(loss_sum, metric_sum, steps_in_window);
       if (cadence_.due(counters_.step, epoch_end)) save();
       if (const int signal = interrupt_signal()) stop_at_interrupt(signal);
       if (stop_asked() || epoch_end) break;
     }
   }
+  show_live(loss_sum, metric_sum, steps_in_window, /*now=*/true);  // stopped between log points: where it stopped
+  end_live_line();
   if (stop_asked() && counters_.step < total_steps_) {
     save();
     std::printf("stopped after step %lld as asked; continue with --resume %s\n",

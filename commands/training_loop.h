@@ -1,7 +1,8 @@
 // The one training loop of `train`, `finetune` and `pretrain`: epochs of steps,
 // the learning rate from the schedule, a metrics row and progress line every
 // log_every steps and at epoch ends (with the command's monitor there: test
-// accuracy, kNN), checkpoints on the cadence, and stop_after_steps. Each command
+// accuracy, kNN), checkpoints on the cadence, and stop_after_steps; on a terminal
+// the progress is one live line instead (commands/progress.h). Each command
 // supplies its step; the loop owns the counters, so a checkpoint taken anywhere
 // resumes exactly (the loader's batches are a pure function of seed, epoch, index).
 #pragma once
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "commands/progress.h"
 #include "commands/run_directory.h"
 #include "data/loader.h"
 #include "nn/schedule.h"
@@ -92,6 +94,10 @@ class TrainingLoop {
 
  private:
   void log(bool epoch_end, double& loss_sum, double& metric_sum, double& steps_in_window);
+  // The progress line: today's log line in plain mode; live, with the percent done.
+  std::string progress_text(double loss, double metric, double images_per_s, const std::string& monitor) const;
+  // Live mode, between log points: rewrites the live line when it is due, or `now`.
+  void show_live(double loss_sum, double metric_sum, double steps_in_window, bool now = false);
   // Throws the fault's message, with what anomaly mode finds when detect_anomaly is
   // set (the step re-run on the same batch, every op checked). Nothing is written:
   // the newest checkpoint stays the last good one.
@@ -109,6 +115,8 @@ class TrainingLoop {
   CheckpointCadence cadence_;
   MetricsFile metrics_;
   ProgressClock clock_;
+  ProgressLine progress_;
+  double live_images_ = 0.0;  // images since the live line was last rewritten
 };
 
 }  // namespace nanossl

@@ -61,7 +61,7 @@ void check_features(const FeatureSet& set, const char* op, const std::string& wh
 }
 
 FeatureSet extract_features(nn::ResNet& encoder, data::DatasetPtr dataset, Device device, std::int64_t batch_size,
-                            int workers) {
+                            int workers, const std::function<void(std::int64_t images)>& on_batch) {
   constexpr const char* op = "extract_features";
   if (!dataset) fail(op, "dataset is null");
   if (dataset->size() == 0) fail(op, "dataset " + dataset->name() + " is empty");
@@ -105,6 +105,7 @@ FeatureSet extract_features(nn::ResNet& encoder, data::DatasetPtr dataset, Devic
       labels[index] = batch_labels[r];
     }
     delivered += rows;
+    if (on_batch) on_batch(rows);
   }
   if (delivered != n) {
     fail(op, "the loader delivered " + std::to_string(delivered) + " of " + std::to_string(n) + " images");

@@ -4,6 +4,7 @@
 // See docs/evaluation.md.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "data/dataset.h"
@@ -22,9 +23,11 @@ struct FeatureSet {
 // channels), in evaluation mode under NoGradGuard, on `device` (where the encoder
 // must already live). Restores the encoder's train/eval mode; its parameters and
 // buffers are not touched. Throws "[extract_features] ..." for a null or empty
-// dataset, images of varying size, or batch_size < 1.
+// dataset, images of varying size, or batch_size < 1. `on_batch`, when set, is told
+// the images of each batch as it is done (a caller's progress line).
 FeatureSet extract_features(nn::ResNet& encoder, data::DatasetPtr dataset, Device device,
-                            std::int64_t batch_size = 256, int workers = 1);
+                            std::int64_t batch_size = 256, int workers = 1,
+                            const std::function<void(std::int64_t images)>& on_batch = {});
 
 // The features of two encoders side by side: (N, Da) and (N, Db) -> (N, Da + Db),
 // a's columns first. Throws "[concat_features] ..." unless both are valid feature

@@ -36,7 +36,10 @@ std::string stem_of(const std::string& png) {
   return png.size() > 4 && png.compare(png.size() - 4, 4, ".png") == 0 ? png.substr(0, png.size() - 4) : png;
 }
 
+bool g_plots_off = false;  // see PlotsOff
+
 bool run_gnuplot(const std::string& script) {
+  if (g_plots_off) return false;
   const std::string command = "gnuplot '" + script + "' 2>'" + script + ".log'";
   if (std::system(command.c_str()) != 0) {
     std::fprintf(stderr, "[report] gnuplot failed or is missing (apt-get install gnuplot-nox); see %s.log\n",
@@ -50,6 +53,9 @@ bool run_gnuplot(const std::string& script) {
 const char* kTerminal = "set terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n";
 
 }  // namespace
+
+PlotsOff::PlotsOff() : was_(g_plots_off) { g_plots_off = true; }
+PlotsOff::~PlotsOff() { g_plots_off = was_; }
 
 double Stat::mean_or_nan() const { return empty() ? std::nan("") : mean; }
 

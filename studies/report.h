@@ -74,6 +74,18 @@ struct Series {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y)
 };
+// While one lives, the plots write their .gp and .dat but do not run gnuplot (and
+// say nothing): a study's planning pass, whose tables are thrown away.
+class PlotsOff {
+ public:
+  PlotsOff();
+  ~PlotsOff();
+  PlotsOff(const PlotsOff&) = delete;
+  PlotsOff& operator=(const PlotsOff&) = delete;
+
+ private:
+  bool was_;
+};
 // x_names, when given, names the integer positions 1..n of the x axis (levels of a
 // hierarchy) instead of numbering a continuous axis.
 bool line_plot(const std::string& png, const std::string& title, const std::string& xlabel,

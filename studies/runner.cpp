@@ -102,6 +102,15 @@ std::string pinned_preset(const std::string& out, const std::string& preset) {
 Study::Study(std::string out, StudySettings settings, bool run_missing, std::string budget_dir)
     : out_(std::move(out)), settings_(std::move(settings)), run_missing_(run_missing), budget_dir_(std::move(budget_dir)) {}
 
+Study Study::planner(std::string out, StudySettings settings, std::string budget_dir, StudyProgress& progress,
+                     std::string scratch) {
+  Study study(std::move(out), std::move(settings), /*run_missing=*/false, std::move(budget_dir));
+  study.planning_ = true;
+  study.progress = &progress;
+  study.scratch_ = std::move(scratch);
+  return study;
+}
+
 StudySettings half_budget(StudySettings settings) {
   auto halve = [](std::int64_t& steps) { steps = std::max<std::int64_t>(1, steps / 2); };
   halve(settings.pretrain.run.steps);
@@ -124,7 +133,7 @@ std::string Study::method() const {
 std::string Study::method_name() const { return nanossl::method_name(method()); }
 
 std::string Study::output_dir(const std::string& name) const {
-  const std::string dir = out_ + "/" + (budget_dir_.empty() ? "" : budget_dir_ + "/") + name;
+  const std::string dir = (planning_ ? scratch_ : out_) + "/" + (budget_dir_.empty() ? "" : budget_dir_ + "/") + name;
   fs::create_directories(dir);
   return dir;
 }
@@ -169,19 +178,23 @@ std::optional<Json> Study::result(const StudyRun<Config>& run) {
 
 template <class Config>
 std::optional<std::string> Study::finished_dir(const StudyRun<Config>& run) {
-  if (!result(run)) return std::nullopt;
+  if (!result(run) && !planning_) return std::nullopt;
   return run_dir(run);
 }
 
 std::optional<Json> Study::result_in(const std::string& dir, const std::string& command, const std::string& what,
                                      const std::function<void(const std::string&, bool)>& execute) {
   const std::string result_path = dir + "/result.json";
+  const std::string kind = (budget_dir_.empty() ? "" : budget_dir_ + " ") + command;
   if (fs::exists(result_path)) {
     ++runs_reused;
-    return read_json(result_path);
+    Json result = read_json(result_path);
+    if (planning_) progress->recorded(kind, result.value("seconds_this_process", result.value("seconds", 0.0)));
+    return result;
   }
   if (!run_missing_) {
     ++runs_missing;
+    if (planning_) progress->planned(dir, kind);
     return std::nullopt;
   }
   if (const int signal = interrupt_signal()) {  // asked to stop between two runs
@@ -192,7 +205,10 @@ std::optional<Json> Study::result_in(const std::string& dir, const std::string& 
   const bool resume = checkpointed && fs::exists(dir) && !nn::list_checkpoints(dir).empty();
   if (!resume && fs::exists(dir)) fs::remove_all(dir);  // an evaluation that did not finish: start it again
   fs::create_directories(dir);
-  std::printf("[study] %s%s: %s ...", resume ? "resuming " : "", what.c_str(), dir.c_str());
+  // One line per run, begun before it and ended with its time and score: the
+  // count and ETA go in front, so the line still reads "[study] ...: DIR ... N s".
+  const std::string number = progress ? progress->before_run(dir) + ": " : "";
+  std::printf("[study] %s%s%s: %s ...", number.c_str(), resume ? "resuming " : "", what.c_str(), dir.c_str());
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
   try {
@@ -213,6 +229,7 @@ std::optional<Json> Study::result_in(const std::string& dir, const std::string& 
   if (result.contains("test_top1")) score = ", test top-1 " + format_number(result["test_top1"].get<double>()) + "%";
   else if (result.contains("knn_top1")) score = ", kNN top-1 " + format_number(result["knn_top1"].get<double>()) + "%";
   std::printf(" %.0f s%s\n", seconds, score.c_str());
+  if (progress) progress->after_run(dir, seconds);
   ++runs_done;
   if (on_run_finished) on_run_finished();
   return result;

@@ -14,6 +14,7 @@
 
 #include "commands/run_config.h"
 #include "studies/settings.h"
+#include "studies/study_progress.h"
 
 namespace nanossl {
 
@@ -37,6 +38,13 @@ class Study {
   // budget_dir: where this study's tables and plots go inside `out` ("" for the
   // preset's budget, "half-budget" for the scale trend's second pass).
   Study(std::string out, StudySettings settings, bool run_missing, std::string budget_dir = "");
+  // A study that trains nothing and only counts, for the run numbers and the ETA:
+  // every run without a result.json is recorded in `progress`, and finished_dir
+  // names its directory all the same, so the runs that need it are counted too.
+  // Its tables and plots go to `scratch` (a directory the caller removes), not
+  // over the study's own.
+  static Study planner(std::string out, StudySettings settings, std::string budget_dir, StudyProgress& progress,
+                       std::string scratch);
 
   const StudySettings& settings() const { return settings_; }
   const std::string& out() const { return out_; }
@@ -83,6 +91,9 @@ class Study {
   // Called after every run this study trains (the study's wall-time bookkeeping,
   // so a study killed midway still counts the runs it finished).
   std::function<void()> on_run_finished;
+  // When set, each run this study trains is announced as "run 7/42 (quantity),
+  // study ETA ..." and timed into it.
+  StudyProgress* progress = nullptr;
 
  private:
   // The command preset of a section: the copy pinned in OUT/presets/ when there is
@@ -101,6 +112,8 @@ class Study {
   StudySettings settings_;
   bool run_missing_;
   std::string budget_dir_;
+  bool planning_ = false;  // a planner(): `progress` records the runs it would train
+  std::string scratch_;    // a planner's output directory
 };
 
 // The settings with every section's steps halved (at least one step each): the

@@ -172,6 +172,31 @@ void write_report(const std::string& out, const Json& record, const std::vector<
   write_text(out + "/report.md", text);
 }
 
+// The planning pass (studies/study_progress.h): the asked studies' drivers, at
+// both budgets, through planners that train nothing, so that the session can say
+// "run 7/42" and give an ETA. Their tables go to OUT/.plan, removed after. If the
+// pass fails (the real pass will say why), the runs are numbered without a total.
+StudyProgress plan_session(const std::string& out, const StudySettings& settings, const std::vector<std::string>& names) {
+  StudyProgress progress;
+  const PlotsOff no_plots;  // pictures of tables thrown away: time, and gnuplot's complaints
+  const std::string scratch = out + "/.plan";
+  fs::remove_all(scratch);
+  try {
+    for (const auto& name : names) {
+      Study full = Study::planner(out, settings, "", progress, scratch);
+      run_named(name, full);
+      if (!settings.scale_trend) continue;
+      Study half = Study::planner(out, half_budget(settings), kHalfBudgetDir, progress, scratch);
+      run_named(name, half);
+    }
+    progress.counted = true;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "[study] could not count the runs ahead (%s); numbering them without a total\n", error.what());
+  }
+  fs::remove_all(scratch);
+  return progress;
+}
+
 std::vector<std::string> studies_in(const Json& record) {
   std::vector<std::string> names;
   for (const char* name : kStudies) {
@@ -231,6 +256,9 @@ int run_study(const StudyOptions& options) {
   Study study(options.out, settings, /*run_missing=*/true);
   Study half(options.out, half_budget(settings), /*run_missing=*/true, kHalfBudgetDir);
   std::vector<StudyReport> reports, half_reports;
+  StudyProgress progress = plan_session(options.out, settings, names);
+  if (progress.counted) std::printf("[study] %d runs to train or resume in this session\n", progress.planned_runs());
+  study.progress = half.progress = &progress;
   for (const auto& name : studies_in(record)) {
     const bool asked = std::find(names.begin(), names.end(), name) != names.end();
     if (!asked) {  // studies run earlier in this directory: report them, train nothing
@@ -257,6 +285,7 @@ int run_study(const StudyOptions& options) {
       write_text(record_path, record.dump(2));
     };
     study.on_run_finished = account;
+    progress.study = name;
     reports.push_back(run_named(name, study));
     reports.back().markdown += pretraining_curves(study, name);
     account();
@@ -264,6 +293,7 @@ int run_study(const StudyOptions& options) {
     if (settings.scale_trend) {  // after the full budget, so an interrupted study has that first
       std::printf("[study] %s at half the budget (scale trend)\n", name.c_str());
       half.on_run_finished = account;
+      progress.study = name + ", half budget";
       half_reports.push_back(run_named(name, half));
       half_reports.back().markdown += pretraining_curves(half, name);
       account();

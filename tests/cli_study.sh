@@ -7,7 +7,9 @@
 #      runs that had finished;
 #   3. started once more, it reuses every run; `nanossl report` rewrites the report;
 #   4. the directory runs with its own copy of the command presets (OUT/presets/);
-#   5. `--set method=moco` (domain study) and `method=byol` (quantity study) run
+#   5. each run is announced as "run K/N" against the planning pass's count, which
+#      matches the runs trained (after a kill too), with the study's ETA;
+#   6. `--set method=moco` (domain study) and `method=byol` (quantity study) run
 #      every pretraining with that method and the report names it; another --set
 #      on the same directory is refused.
 # Usage: cli_study.sh NANOSSL_BINARY WORK_DIR
@@ -43,6 +45,12 @@ for name in quantity domain quality granularity; do grep -q "^## $name" "$work/a
 if grep -q '| not run |' "$work/a/report.md"; then echo "a finding was not checked" >&2; exit 1; fi
 total=$(grep -c '^\[study\] .*: .* s' "$work/a.log" || true)
 echo "study all --preset smoke: $total runs, report with every table and plot"
+# The planning pass counted exactly the runs trained, each numbered against that count.
+planned() { sed -n 's/^\[study\] \([0-9]*\) runs to train or resume in this session$/\1/p' "$1"; }
+test "$(planned "$work/a.log")" -eq "$total" || { echo "planned $(planned "$work/a.log") runs, ran $total" >&2; exit 1; }
+test "$(grep -c "^\[study\] run [0-9]*/$total (.*: .* s" "$work/a.log")" -eq "$total"
+grep -q "^\[study\] run $total/$total (.*), study ETA [0-9hms]*: " "$work/a.log"
+echo "every run numbered K/$total, the last with the study's ETA"
 
 # Killed midway: after some runs have finished, SIGKILL, then start again.
 "$nanossl" "${study[@]}" --out "$work/b" > "$work/b1.log" 2>&1 &
@@ -54,6 +62,7 @@ finished=$(ls "$work/b"/runs/*/result.json 2>/dev/null | wc -l)
 "$nanossl" "${study[@]}" --out "$work/b" > "$work/b2.log"
 rerun=$(grep -c '^\[study\] .*: .* s' "$work/b2.log" || true)
 echo "killed after $finished finished runs; the restart ran $rerun of $total"
+test "$(planned "$work/b2.log")" -eq "$rerun"  # the restart counts only what is left
 test "$finished" -ge 1
 test "$rerun" -le $((total - finished))
 cmp <(grep -v '^Preset\|^Wall time' "$work/a/report.md" | grep -c '|') \

@@ -1,0 +1,45 @@
+// Where a study session stands: which run it is on out of how many, and an ETA.
+// The drivers plan their runs lazily (a fine-tuning needs its encoder's directory),
+// so the count comes from a planning pass first: the drivers go through a Study
+// that trains nothing (Study::planner), and every run without a result.json is
+// recorded here. The runs then trained are numbered against that count.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nanossl {
+
+class StudyProgress {
+ public:
+  // The planning pass: a run this session will train (or resume), and the time an
+  // earlier session recorded for a finished one. `kind` groups runs that take
+  // about as long: the command and the budget ("pretrain", "half-budget linear").
+  void planned(const std::string& dir, const std::string& kind);
+  void recorded(const std::string& kind, double seconds);
+
+  int planned_runs() const { return static_cast<int>(pending_.size() + finished_); }
+  int finished_runs() const { return finished_; }
+
+  // Before the run in `dir`: "run 7/42 (quantity), study ETA 1h05m".
+  std::string before_run(const std::string& dir) const;
+  // After it finished in `seconds` of wall time.
+  void after_run(const std::string& dir, double seconds);
+
+  std::string study;  // the study running now, for the line: "quantity", "quantity, half budget"
+  bool counted = false;  // false when the planning pass failed: runs are numbered without a total
+
+ private:
+  // The estimated seconds of the runs not finished yet (the next one included) whose
+  // kind has been timed; `untimed` counts those whose kind has not.
+  double eta_seconds(int& untimed) const;
+
+  std::map<std::string, std::string> pending_;  // dir -> kind, the runs not finished yet
+  std::map<std::string, std::vector<double>> timed_now_, timed_before_;  // kind -> seconds per run
+  int finished_ = 0;
+};
+
+// "42s", "12m05s", "3h07m".
+std::string format_duration(double seconds);
+
+}  // namespace nanossl
