@@ -12,18 +12,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A run directory as a path whose last part is the run's name ("runs/a/" -> runs/a).
+fs::path run_path(const std::string& dir) {
+  fs::path path = fs::path(dir).lexically_normal();
+  return path.filename().empty() ? path.parent_path() : path;
+}
+
 // The legend name of each run: its directory's name, or parent/name where two
 // runs share a name (runs/a/pretrain and runs/b/pretrain).
 std::vector<std::string> legend_names(const std::vector<std::string>& dirs) {
-  std::vector<std::string> names;
   std::multiset<std::string> seen;
-  for (const auto& dir : dirs) seen.insert(fs::path(dir).lexically_normal().filename().string());
+  for (const auto& dir : dirs) seen.insert(run_path(dir).filename().string());
+  std::vector<std::string> names;
   for (const auto& dir : dirs) {
-    fs::path path = fs::path(dir).lexically_normal();
-    if (path.filename().empty()) path = path.parent_path();  // "runs/a/"
-    const std::string name = path.filename().string();
-    const bool shared = seen.count(name) > 1 && path.has_parent_path();
-    names.push_back(shared ? (path.parent_path().filename() / path.filename()).string() : name);
+    const fs::path path = run_path(dir);
+    const bool shared = seen.count(path.filename().string()) > 1 && path.has_parent_path();
+    names.push_back(shared ? (path.parent_path().filename() / path.filename()).string() : path.filename().string());
   }
   return names;
 }

@@ -137,8 +137,15 @@ double ProgressClock::images_per_s(double images_in_window) {
 std::string ProgressClock::eta(std::int64_t step) const {
   const double done = static_cast<double>(step - first_step_);
   const double seconds = done > 0 ? this->seconds() / done * static_cast<double>(total_steps_ - step) : 0.0;
+  return format_duration(seconds);
+}
+
+std::string format_duration(double seconds) {
+  const long total = seconds > 0 ? static_cast<long>(seconds + 0.5) : 0;
   char text[32];
-  std::snprintf(text, sizeof text, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  if (total < 60) std::snprintf(text, sizeof text, "%lds", total);
+  else if (total < 3600) std::snprintf(text, sizeof text, "%ldm%02lds", total / 60, total % 60);
+  else std::snprintf(text, sizeof text, "%ldh%02ldm", total / 3600, total % 3600 / 60);
   return text;
 }
 

@@ -79,6 +79,7 @@ class MetricsFile {
 };
 
 std::string format_number(double value);  // shortest round-tripping text ("%.9g")
+std::string format_duration(double seconds);  // "42s", "12m05s", "3h07m" (a run's ETA, a study's)
 
 // Images/s over the last window and the ETA from the average step time so far.
 class ProgressClock {
@@ -86,7 +87,7 @@ class ProgressClock {
   ProgressClock(std::int64_t first_step, std::int64_t total_steps);
   // Call when reporting; returns images/s since the previous call and resets the window.
   double images_per_s(double images_in_window);
-  std::string eta(std::int64_t step) const;  // "12m05s"
+  std::string eta(std::int64_t step) const;  // format_duration of the time left: "12m05s"
   double seconds() const;                    // since construction
 
  private:

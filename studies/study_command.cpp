@@ -76,15 +76,14 @@ StudyReport run_named(const std::string& name, Study& study) {
 // legend name is its description without the method prefix.
 std::string pretraining_curves(Study& study, const std::string& name) {
   if (study.pretrainings.empty()) return "";
-  std::vector<CurveRun> runs;
-  for (const auto& [dir, what] : study.pretrainings) {
-    const std::string prefix = study.method_name() + " pretraining on ";
-    const std::string legend = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
-    runs.push_back({legend, read_metrics_csv(dir + "/metrics.csv")});
-  }
-  study.pretrainings.clear();
-  std::string text = "Pretraining curves of the " + std::to_string(runs.size()) + " encoder(s) of this study";
+  const std::string prefix = study.method_name() + " pretraining on ";
+  std::string text = "Pretraining curves of the " + std::to_string(study.pretrainings.size()) + " encoder(s) of this study";
   try {
+    std::vector<CurveRun> runs;
+    for (const auto& [dir, what] : study.pretrainings) {
+      const std::string legend = what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
+      runs.push_back({legend, read_metrics_csv(dir + "/metrics.csv")});
+    }
     const std::vector<std::string> written = plot_curves(runs, study.output_dir(name), "pretraining-");
     text += " (every metric: `" + study.output_link(name, "pretraining-*.png") + "`):\n\n";
     for (const char* metric : {"loss", "knn_top1"}) {
@@ -96,7 +95,16 @@ std::string pretraining_curves(Study& study, const std::string& name) {
   } catch (const std::exception& error) {  // the report is still written, saying why the picture is missing
     text += ": not drawn (" + std::string(error.what()) + ").\n";
   }
+  study.pretrainings.clear();
   return text + "\n";
+}
+
+// One study's part of the report: its driver's tables and findings, then the
+// training curves of the encoders it used.
+StudyReport report_of(const std::string& name, Study& study) {
+  StudyReport report = run_named(name, study);
+  report.markdown += pretraining_curves(study, name);
+  return report;
 }
 
 std::string now_utc() {
@@ -106,7 +114,6 @@ std::string now_utc() {
   return text;
 }
 
-// report.md: the findings of every study, then each study's tables and plots.
 // The finding of `half` (the half-budget pass) that checks the same claim, if any.
 const Finding* same_claim(const std::vector<StudyReport>& half, const Finding& finding) {
   for (const auto& report : half) {
@@ -263,12 +270,10 @@ int run_study(const StudyOptions& options) {
     const bool asked = std::find(names.begin(), names.end(), name) != names.end();
     if (!asked) {  // studies run earlier in this directory: report them, train nothing
       Study reader(options.out, settings, false);
-      reports.push_back(run_named(name, reader));
-      reports.back().markdown += pretraining_curves(reader, name);
+      reports.push_back(report_of(name, reader));
       if (settings.scale_trend) {
         Study half_reader(options.out, half_budget(settings), false, kHalfBudgetDir);
-        half_reports.push_back(run_named(name, half_reader));
-        half_reports.back().markdown += pretraining_curves(half_reader, name);
+        half_reports.push_back(report_of(name, half_reader));
       }
       continue;
     }
@@ -286,16 +291,14 @@ int run_study(const StudyOptions& options) {
     };
     study.on_run_finished = account;
     progress.study = name;
-    reports.push_back(run_named(name, study));
-    reports.back().markdown += pretraining_curves(study, name);
+    reports.push_back(report_of(name, study));
     account();
     study.on_run_finished = nullptr;
     if (settings.scale_trend) {  // after the full budget, so an interrupted study has that first
       std::printf("[study] %s at half the budget (scale trend)\n", name.c_str());
       half.on_run_finished = account;
       progress.study = name + ", half budget";
-      half_reports.push_back(run_named(name, half));
-      half_reports.back().markdown += pretraining_curves(half, name);
+      half_reports.push_back(report_of(name, half));
       account();
       half.on_run_finished = nullptr;
     }
@@ -313,12 +316,8 @@ int run_report(const std::string& dir) {
   Study half(dir, half_budget(settings), /*run_missing=*/false, kHalfBudgetDir);
   std::vector<StudyReport> reports, half_reports;
   for (const auto& name : studies_in(record)) {
-    reports.push_back(run_named(name, study));
-    reports.back().markdown += pretraining_curves(study, name);
-    if (settings.scale_trend) {
-      half_reports.push_back(run_named(name, half));
-      half_reports.back().markdown += pretraining_curves(half, name);
-    }
+    reports.push_back(report_of(name, study));
+    if (settings.scale_trend) half_reports.push_back(report_of(name, half));
   }
   write_report(dir, record, reports, half_reports, study, half);
   std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n",

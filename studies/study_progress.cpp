@@ -1,7 +1,6 @@
 // The run count and ETA of a study session; see study_progress.h.
 #include "studies/study_progress.h"
 
-#include <cstdio>
 #include <numeric>
 
 namespace nanossl {
@@ -58,15 +57,6 @@ void StudyProgress::after_run(const std::string& dir, double seconds) {
     pending_.erase(it);
   }
   ++finished_;
-}
-
-std::string format_duration(double seconds) {
-  const long total = seconds > 0 ? static_cast<long>(seconds + 0.5) : 0;
-  char text[32];
-  if (total < 60) std::snprintf(text, sizeof text, "%lds", total);
-  else if (total < 3600) std::snprintf(text, sizeof text, "%ldm%02lds", total / 60, total % 60);
-  else std::snprintf(text, sizeof text, "%ldh%02ldm", total / 3600, total % 3600 / 60);
-  return text;
 }
 
 }  // namespace nanossl

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "commands/run_directory.h"  // format_duration
+
 namespace nanossl {
 
 class StudyProgress {
@@ -38,8 +40,5 @@ class StudyProgress {
   std::map<std::string, std::vector<double>> timed_now_, timed_before_;  // kind -> seconds per run
   int finished_ = 0;
 };
-
-// "42s", "12m05s", "3h07m".
-std::string format_duration(double seconds);
 
 }  // namespace nanossl
