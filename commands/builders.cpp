@@ -33,6 +33,32 @@ data::LoaderConfig training_loader_config(const LoopConfig& loop, const data::Da
   return loader;
 }
 
+namespace {
+
+data::SimclrAugmentConfig augment_config(const AugmentConfig& config) {
+  data::SimclrAugmentConfig augment;
+  augment.strength = config.strength;
+  augment.crop_scale_min = config.crop_scale_min;
+  const std::string& blur = config.blur;
+  if (blur == "auto") augment.blur = data::BlurMode::automatic;
+  else if (blur == "on") augment.blur = data::BlurMode::on;
+  else if (blur == "off") augment.blur = data::BlurMode::off;
+  else throw std::invalid_argument("[config] augment.blur: expected auto, on or off, got '" + blur + "'");
+  augment.validate();
+  return augment;
+}
+
+}  // namespace
+
+data::LoaderConfig pretraining_loader_config(const PretrainConfig& config, const data::Dataset& dataset, Device device) {
+  data::LoaderConfig loader = training_loader_config(config.loop, dataset, device);
+  loader.views = 2;
+  loader.augmentation = data::Augmentation::simclr;
+  loader.simclr = augment_config(config.augment);
+  if (config.augment.crop_size > 0) loader.out_size = static_cast<int>(config.augment.crop_size);
+  return loader;
+}
+
 std::int64_t steps_per_epoch(const char* command, const data::Loader& loader, std::int64_t images,
                              std::int64_t batch_size) {
   const std::int64_t steps = loader.batches_per_epoch();

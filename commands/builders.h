@@ -21,6 +21,11 @@ std::shared_ptr<nn::ResNet> make_model(const ModelConfig& model, std::int64_t in
 // The loader of a training run: loop.batch_size and loop.workers, the seed,
 // images at the dataset's size, full batches only, pinned memory for a GPU.
 data::LoaderConfig training_loader_config(const LoopConfig& loop, const data::Dataset& dataset, Device device);
+// The loader of a pretraining: the training loader with two views of every image
+// under the SimCLR augmentation of `config.augment`, resized to augment.crop_size
+// when it is set (evaluation still sees the images at their own size: the
+// encoder ends in a global pool).
+data::LoaderConfig pretraining_loader_config(const PretrainConfig& config, const data::Dataset& dataset, Device device);
 // loader.batches_per_epoch(), or "[command] N images make no batch of B".
 std::int64_t steps_per_epoch(const char* command, const data::Loader& loader, std::int64_t images,
                              std::int64_t batch_size);

@@ -76,19 +76,6 @@ data::DatasetPtr pretraining_set(const PretrainConfig& config) {
   return set;
 }
 
-data::SimclrAugmentConfig augment_config(const AugmentConfig& config) {
-  data::SimclrAugmentConfig augment;
-  augment.strength = config.strength;
-  augment.crop_scale_min = config.crop_scale_min;
-  const std::string& blur = config.blur;
-  if (blur == "auto") augment.blur = data::BlurMode::automatic;
-  else if (blur == "on") augment.blur = data::BlurMode::on;
-  else if (blur == "off") augment.blur = data::BlurMode::off;
-  else throw std::invalid_argument("[config] augment.blur: expected auto, on or off, got '" + blur + "'");
-  augment.validate();
-  return augment;
-}
-
 // The kNN monitor: clean, labelled images of the same dataset (first `count` of a
 // class-balanced fixed subset; 0: all), features in eval mode.
 data::DatasetPtr monitor_set(const std::string& name, data::Split split, std::int64_t count) {
@@ -107,10 +94,7 @@ int pretrain(const RunStart<PretrainConfig>& run) {
 
   // ---- data: two views of every image ----
   data::DatasetPtr train_set = pretraining_set(config);
-  data::LoaderConfig loader_config = training_loader_config(config.loop, *train_set, device);
-  loader_config.views = 2;
-  loader_config.augmentation = data::Augmentation::simclr;
-  loader_config.simclr = augment_config(config.augment);
+  const data::LoaderConfig loader_config = pretraining_loader_config(config, *train_set, device);
   data::Loader loader(train_set, loader_config);
   const std::int64_t steps_per_epoch =
       nanossl::steps_per_epoch("pretrain", loader, train_set->size(), loader_config.batch_size);

@@ -20,7 +20,7 @@ struct ModelConfig {
   bool zero_init_residual = false;
   template <class F>
   void fields(F& f) {
-    f("depth", depth, "ResNet depth: 18, 34 or 50", between(18, 50));
+    f("depth", depth, "ResNet depth: 10, 18, 34 or 50 (10: one block per stage)", between(10, 50));
     f("stem", stem, "cifar (3x3 stride-1 conv, no max-pool) or imagenet (7x7 stride-2 conv + max-pool)");
     f("width", width, "channels of the first stage (64 in torchvision's ResNets)", at_least(1));
     f("zero_init_residual", zero_init_residual, "start the last BN of every residual branch at zero");
@@ -134,12 +134,16 @@ struct HeadConfig {
 struct AugmentConfig {
   double strength = 0.5;
   double crop_scale_min = 0.2;
+  std::int64_t crop_size = 0;
   std::string blur = "auto";
   template <class F>
   void fields(F& f) {
     f("strength", strength, "colour-jitter strength s (brightness, contrast, saturation 0.8s, hue 0.2s)",
       between(0, 1.25));
     f("crop_scale_min", crop_scale_min, "smallest area fraction of the random resized crop", {0.0, 1.0, true});
+    f("crop_size", crop_size,
+      "side of the views the crop is resized to; 0: the images' side (24 on 32-px images: 0.56x the compute)",
+      at_least(0));
     f("blur", blur, "Gaussian blur: auto (off at 32 px and below), on or off");
   }
 };

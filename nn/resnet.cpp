@@ -27,14 +27,17 @@ std::shared_ptr<Sequential> make_downsample(std::int64_t in, std::int64_t out, s
       std::initializer_list<std::shared_ptr<Module>>{conv1x1(in, out, stride), std::make_shared<BatchNorm2d>(out)});
 }
 
-// Blocks per stage, as torchvision.
+// Blocks per stage, as torchvision. ResNet-10 (one BasicBlock per stage) is not in
+// torchvision but is `ResNet(BasicBlock, [1, 1, 1, 1])` there: about half of
+// ResNet-18's compute, for the scaled-down studies.
 std::vector<int> stage_blocks(int depth) {
   switch (depth) {
+    case 10: return {1, 1, 1, 1};
     case 18: return {2, 2, 2, 2};
     case 34: return {3, 4, 6, 3};
     case 50: return {3, 4, 6, 3};
     default:
-      throw std::invalid_argument("[resnet] depth must be 18, 34 or 50, got " + std::to_string(depth));
+      throw std::invalid_argument("[resnet] depth must be 10, 18, 34 or 50, got " + std::to_string(depth));
   }
 }
 

@@ -1,4 +1,4 @@
-// ResNet-18/34/50 laid out exactly as torchvision.models.resnet (v1.5: the stride
+// ResNet-10/18/34/50 laid out exactly as torchvision.models.resnet (v1.5: the stride
 // of a Bottleneck sits on its 3x3 conv), so state-dict names and shapes match
 // torchvision's, with two stems (ImageNet 7x7/2 + max-pool, or CIFAR 3x3/1), a
 // base width, 1 or 3 input channels, and an optional classifier.
@@ -20,7 +20,7 @@ ResNetStem parse_resnet_stem(const std::string& text);
 std::string to_string(ResNetStem stem);
 
 struct ResNetConfig {
-  int depth = 18;                  // 18, 34 (BasicBlock) or 50 (Bottleneck)
+  int depth = 18;                  // 10, 18, 34 (BasicBlock) or 50 (Bottleneck)
   ResNetStem stem = ResNetStem::imagenet;
   std::int64_t width_multiplier = 64;  // base width: layer1..4 use 1, 2, 4, 8 times it (torchvision: 64)
   std::int64_t in_channels = 3;    // 1 (grey) or 3 (RGB)

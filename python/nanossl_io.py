@@ -237,7 +237,7 @@ def read_checkpoint(run_dir_or_file):
 
 # ---------------------------------------------------------------------------- torchvision
 
-_DEPTHS = {("basic", (2, 2, 2, 2)): 18, ("basic", (3, 4, 6, 3)): 34, ("bottleneck", (3, 4, 6, 3)): 50}
+_DEPTHS = {("basic", (1, 1, 1, 1)): 10, ("basic", (2, 2, 2, 2)): 18, ("basic", (3, 4, 6, 3)): 34, ("bottleneck", (3, 4, 6, 3)): 50}
 
 
 def _architecture(state, source):
@@ -251,7 +251,7 @@ def _architecture(state, source):
     blocks = tuple(len({k.split(".")[1] for k in state if k.startswith(f"layer{i}.")}) for i in range(1, 5))
     block = "bottleneck" if "layer1.0.conv3.weight" in state else "basic"
     if (block, blocks) not in _DEPTHS:
-        raise FormatError(f"[nanossl_io] {source}: {block} blocks per stage {blocks} match no ResNet-18/34/50")
+        raise FormatError(f"[nanossl_io] {source}: {block} blocks per stage {blocks} match no ResNet-10/18/34/50")
     return _DEPTHS[(block, blocks)], stems[kernel], int(width), int(channels)
 
 
@@ -268,7 +268,7 @@ def _run_config(path):
 def torchvision_resnet(run_dir_or_file):
     """A torchvision ResNet holding the run's trained weights, in eval mode.
 
-    Depth (18/34/50), stem, base width and input channels come from the checkpoint
+    Depth (10/18/34/50), stem, base width and input channels come from the checkpoint
     and are checked against the run's configuration. The CIFAR stem is a 3x3
     stride-1 conv1 with no max-pool (maxpool = Identity); a base width w gives stages
     of w, 2w, 4w, 8w channels (torchvision's 64, 128, 256, 512 at w = 64). A train or
@@ -296,7 +296,7 @@ def torchvision_resnet(run_dir_or_file):
     nn = torch.nn
     resnet = torchvision.models.resnet
     block = resnet.Bottleneck if depth == 50 else resnet.BasicBlock
-    layers = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3]}[depth]
+    layers = {10: [1, 1, 1, 1], 18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3]}[depth]
     model = resnet.ResNet(block, layers)
     # torchvision fixes the base width at 64; rebuild the stem and the stages at
     # `width` with its own _make_layer, which advances model.inplanes as it goes.

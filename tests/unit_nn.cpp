@@ -1,4 +1,4 @@
-// nn/: output shapes of every layer and of ResNet-18/34/50 with both stems,
+// nn/: output shapes of every layer and of ResNet-10/18/34/50 with both stems,
 // train/eval behaviour of BatchNorm, state dicts, device moves, parameter counts
 // against torchvision's, gradient flow, and the initialisers.
 #include <gtest/gtest.h>
@@ -264,7 +264,7 @@ TEST(Module, ZeroGradDropsGradients) {
 
 TEST(ResNet, OutputShapesForEveryDepthAndStem) {
   manual_seed(7);
-  for (int depth : {18, 34, 50}) {
+  for (int depth : {10, 18, 34, 50}) {
     const std::int64_t expansion = depth == 50 ? 4 : 1;
     for (ResNetStem stem : {ResNetStem::cifar, ResNetStem::imagenet}) {
       auto model = make_resnet(small_config(depth, stem, 10));
@@ -307,15 +307,20 @@ TEST(ResNet, ParameterCountsMatchTorchvision) {
   EXPECT_EQ(count_parameters(*make_resnet(config)), 21797672);
   config.depth = 50;
   EXPECT_EQ(count_parameters(*make_resnet(config)), 25557032);
+  // ResNet-10 is torchvision's ResNet(BasicBlock, [1, 1, 1, 1]).
+  config.depth = 10;
+  EXPECT_EQ(count_parameters(*make_resnet(config)), 5418792);
   ResNetConfig cifar;
   cifar.stem = ResNetStem::cifar;
   cifar.num_classes = 10;
   EXPECT_EQ(count_parameters(*make_resnet(cifar)), 11173962);
+  cifar.depth = 10;
+  EXPECT_EQ(count_parameters(*make_resnet(cifar)), 4903242);
 }
 
 TEST(ResNet, GradientReachesEveryParameter) {
   manual_seed(8);
-  for (int depth : {18, 50}) {
+  for (int depth : {10, 18, 50}) {
     auto model = make_resnet(small_config(depth, ResNetStem::cifar, 5));
     const Tensor labels = Tensor::from_vector(std::vector<std::int64_t>{0, 3, 4, 1}, {4});
     backward(cross_entropy(model->forward(Tensor::randn({4, 3, 8, 8})), labels));

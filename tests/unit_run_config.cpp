@@ -7,10 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "commands/builders.h"
 #include "commands/presets.h"
 #include "commands/run_config.h"
 #include "studies/settings.h"
 #include "test_util.h"
+#include "toy_dataset.h"
 
 namespace nanossl {
 namespace {
@@ -219,6 +221,29 @@ TEST(RunConfig, EveryKeyIsListedWithItsTypeAndDefault) {
   const Json json = config_to_json(PretrainConfig{});
   for (const auto& [name, value] : json.items()) leaves += value.is_object() ? value.size() : 1;
   EXPECT_EQ(keys.size(), leaves);
+}
+
+TEST(RunConfig, PretrainingViewsTakeTheCropSize) {
+  const auto images = testing::toy_dataset("toy", 2, 4, /*channels=*/1, /*side=*/32);
+  PretrainConfig config;
+  config.loop.batch_size = 4;
+  data::LoaderConfig loader = pretraining_loader_config(config, *images, Device::parse("cpu"));
+  EXPECT_EQ(loader.out_size, 32);  // 0: the images' own side
+  EXPECT_EQ(loader.views, 2);
+  EXPECT_EQ(loader.augmentation, data::Augmentation::simclr);
+  EXPECT_DOUBLE_EQ(loader.simclr.crop_scale_min, config.augment.crop_scale_min);
+  config.augment.crop_size = 24;
+  loader = pretraining_loader_config(config, *images, Device::parse("cpu"));
+  EXPECT_EQ(loader.out_size, 24);
+  // The views really come out at that side.
+  data::Loader views(images, loader);
+  views.start(0);
+  const std::optional<data::Batch> batch = views.next();
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(batch->images.shape(), (Shape{4, 1, 24, 24}));
+  EXPECT_EQ(batch->images2.shape(), (Shape{4, 1, 24, 24}));
+  config.augment.blur = "sometimes";
+  expect_error([&] { pretraining_loader_config(config, *images, Device::parse("cpu")); }, {"augment.blur", "sometimes"});
 }
 
 }  // namespace
