@@ -16,18 +16,27 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <map>
 
 #include "commands/interrupt.h"
 #include "commands/progress.h"
 #include "cpu/denormals.h"
 #include "commands/commands.h"
+#include "cli/print_options.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nanossl: contrastive self-supervised learning from scratch"};
   app.require_subcommand(1);
 
   nanossl::DemoOptions demo;
-  CLI::App* demo_cmd = app.add_subcommand("demo", "train a small conv net on synthetic bar images");
+  // Commands without a preset print their resolved options for --print-config
+  // (cli/print_options.h): one flag per command, set before its options.
+  std::map<CLI::App*, bool> print_options;
+  auto with_print = [&](CLI::App* cmd) {
+    nanossl::add_print_options(cmd, print_options[cmd]);
+    return cmd;
+  };
+  CLI::App* demo_cmd = with_print(app.add_subcommand("demo", "train a small conv net on synthetic bar images"));
   demo_cmd->add_option("--epochs", demo.epochs, "passes over the training images")->check(CLI::PositiveNumber);
   demo_cmd->add_option("--train", demo.train_images, "training images")->check(CLI::PositiveNumber);
   demo_cmd->add_option("--batch", demo.batch_size, "batch size")->check(CLI::PositiveNumber);
@@ -35,9 +44,9 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--seed", demo.seed, "random seed");
   demo_cmd->add_option("--device", demo.device, "cpu or cuda[:N]");
 
-  CLI::App* info_cmd = app.add_subcommand("info", "print what this build and machine offer");
-  CLI::App* keys_cmd = app.add_subcommand("keys", "print the table of every configuration key (docs/config.md)");
-  CLI::App* presets_cmd = app.add_subcommand("presets", "list the presets, by command, with what each is for");
+  CLI::App* info_cmd = with_print(app.add_subcommand("info", "print what this build and machine offer"));
+  CLI::App* keys_cmd = with_print(app.add_subcommand("keys", "print the table of every configuration key (docs/config.md)"));
+  CLI::App* presets_cmd = with_print(app.add_subcommand("presets", "list the presets, by command, with what each is for"));
 
   // Commands configured by a preset: --preset, --set, --out, and --resume where they checkpoint.
   auto add_run_options = [](CLI::App* cmd, nanossl::RunOptions& options, const char* preset, const char* out,
@@ -72,7 +81,7 @@ int main(int argc, char** argv) {
   knn_cmd->add_option("--encoder", knn_encoder, frozen_encoder_help)->required();
 
   nanossl::PredictOptions predict;
-  CLI::App* predict_cmd = app.add_subcommand("predict", "logits of every image of a split, in order");
+  CLI::App* predict_cmd = with_print(app.add_subcommand("predict", "logits of every image of a split, in order"));
   predict_cmd->add_option("--checkpoint", predict.checkpoint, "run directory or checkpoint directory")->required();
   predict_cmd->add_option("--dataset", predict.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...");
   predict_cmd->add_option("--split", predict.split, "train or test");
@@ -91,24 +100,24 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--seeds", study.seeds, "repeats with seeds 0..N-1 (default: the preset's)")
       ->check(CLI::NonNegativeNumber);
   std::string report_dir;
-  CLI::App* report_cmd = app.add_subcommand("report", "rewrite a study directory's report.md from finished runs");
+  CLI::App* report_cmd = with_print(app.add_subcommand("report", "rewrite a study directory's report.md from finished runs"));
   report_cmd->add_option("dir", report_dir, "a `nanossl study` output directory")->required();
 
   nanossl::PlotOptions plot;
-  CLI::App* plot_cmd = app.add_subcommand("plot", "training curves of runs (metrics.csv) as PNGs, a line per run");
+  CLI::App* plot_cmd = with_print(app.add_subcommand("plot", "training curves of runs (metrics.csv) as PNGs, a line per run"));
   plot_cmd->add_option("runs", plot.runs, "run directories (train, pretrain, finetune, linear)")->required();
   plot_cmd->add_option("--out", plot.out, "output folder (default: RUN/plots for one run, ./plots for several)");
 
   nanossl::DataOptions data;
   CLI::App* data_cmd = app.add_subcommand("data", "list, count, inspect and preview datasets");
   data_cmd->require_subcommand(1);
-  CLI::App* list_cmd = data_cmd->add_subcommand("list", "built-in datasets, present or not");
-  CLI::App* stats_cmd = data_cmd->add_subcommand("stats", "images per class at every level of the hierarchy");
+  CLI::App* list_cmd = with_print(data_cmd->add_subcommand("list", "built-in datasets, present or not"));
+  CLI::App* stats_cmd = with_print(data_cmd->add_subcommand("stats", "images per class at every level of the hierarchy"));
   stats_cmd->add_option("dataset", data.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...")->required();
   stats_cmd->add_option("--split", data.split, "train or test");
-  CLI::App* inspect_cmd = data_cmd->add_subcommand("inspect", "decode one image or dataset file");
+  CLI::App* inspect_cmd = with_print(data_cmd->add_subcommand("inspect", "decode one image or dataset file"));
   inspect_cmd->add_option("file", data.file, "a PNG, JPEG, IDX or CIFAR file")->required();
-  CLI::App* preview_cmd = data_cmd->add_subcommand("preview", "PNG grids of samples, corruptions and SimCLR views");
+  CLI::App* preview_cmd = with_print(data_cmd->add_subcommand("preview", "PNG grids of samples, corruptions and SimCLR views"));
   preview_cmd->add_option("dataset", data.dataset, "fashion, glyphs, shapes, cifar10:DIR, ...")->required();
   preview_cmd->add_option("--split", data.split, "train or test");
   preview_cmd->add_option("--out", data.out, "output folder");
@@ -119,6 +128,12 @@ int main(int argc, char** argv) {
   nanossl::cpu::set_flush_denormals(true);  // see cpu/denormals.h
   try {
     nanossl::progress_is_live();  // a bad NANOSSL_PROGRESS is refused before any work
+    for (const auto& [cmd, print] : print_options) {
+      if (cmd->parsed() && print) {
+        std::cout << nanossl::resolved_options(*cmd).dump(2) << "\n";
+        return 0;
+      }
+    }
     if (demo_cmd->parsed()) return nanossl::run_demo(demo);
     if (info_cmd->parsed()) return nanossl::run_info();
     if (keys_cmd->parsed()) return nanossl::run_config_keys();
