@@ -8,6 +8,7 @@ install(TARGETS nanossl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY presets/ DESTINATION ${CMAKE_INSTALL_DATADIR}/nanossl/presets FILES_MATCHING PATTERN "*.json")
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(DIRECTORY examples DESTINATION ${CMAKE_INSTALL_DOCDIR})  # the consumer project of docs/install.md
 
 # The libraries' own headers, folders kept, so `#include "nn/resnet.h"` works with
 # -I P/include/nanossl as it does in the tree. Not tests/, bench/ or cli/ (the
