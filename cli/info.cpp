@@ -10,6 +10,7 @@
 namespace nanossl {
 
 int run_info() {
+  std::printf("nanossl version:      %s\n", NANOSSL_VERSION);  // the project's, from CMakeLists.txt
   std::printf("CPU threads (OpenMP): %d\n", omp_get_max_threads());
   std::printf("GEMM micro-kernel:    %s\n", cpu::gemm_kernel_name());
   std::printf("CUDA backend built:   %s\n", cuda::built_with_cuda() ? "yes" : "no");

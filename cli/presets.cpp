@@ -19,7 +19,9 @@ int run_list_presets() {
     }
     std::printf("  %-18s %s\n", preset.name.c_str(), preset.about.c_str());
   }
-  std::printf("\nA preset holds only what it changes; `--print-config` prints the resolved whole, "
+  // Which copy was read: the installed one or the source tree's (presets.h says why).
+  std::printf("\nPresets read from %s.\n", preset_dir().c_str());
+  std::printf("A preset holds only what it changes; `--print-config` prints the resolved whole, "
               "docs/config.md lists every key.\n");
   return 0;
 }

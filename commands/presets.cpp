@@ -25,7 +25,40 @@ Json parse_limited(const std::string& text, const std::string& what, bool ignore
   return Json::parse(text, limit_depth, /*allow_exceptions=*/true, ignore_comments);
 }
 
+// "A, then B": the candidates in the order they are tried, for errors.
+std::string in_order(const std::vector<std::string>& candidates) {
+  std::string text;
+  for (const std::string& dir : candidates) text += (text.empty() ? "" : ", then ") + dir;
+  return text;
+}
+
 }  // namespace
+
+std::vector<std::string> preset_dir_candidates(const std::string& exe_path, const std::string& source_presets) {
+  std::vector<std::string> candidates;
+  if (!exe_path.empty()) {
+    const std::filesystem::path exe_dir = std::filesystem::path(exe_path).parent_path();
+    candidates.push_back((exe_dir.parent_path() / "share" / "nanossl" / "presets").string());
+  }
+  candidates.push_back(source_presets);
+  return candidates;
+}
+
+std::vector<std::string> preset_dir_candidates() {
+  std::error_code error;  // no /proc (not Linux): only the source tree is a candidate
+  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", error);
+  return preset_dir_candidates(error ? std::string() : exe.string(), NANOSSL_PRESET_DIR);
+}
+
+std::string find_preset_dir(const std::vector<std::string>& candidates) {
+  for (const std::string& dir : candidates) {
+    std::error_code error;
+    if (std::filesystem::is_directory(dir, error)) return dir;
+  }
+  config_error("no presets directory: looked in " + in_order(candidates));
+}
+
+std::string preset_dir() { return find_preset_dir(preset_dir_candidates()); }
 
 Json parse_config_json(const std::string& text, const std::string& what) {
   try {
@@ -38,17 +71,24 @@ Json parse_config_json(const std::string& text, const std::string& what) {
 Json load_preset(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.substr(name_or_path.size() - 5) == ".json");
-  const std::string path = is_path ? name_or_path : std::string(NANOSSL_PRESET_DIR) + "/" + name_or_path + ".json";
+  std::string path = name_or_path, unknown;  // unknown: what the error adds for a name not found
+  if (!is_path) {
+    const std::vector<std::string> candidates = preset_dir_candidates();
+    path = find_preset_dir(candidates) + "/" + name_or_path + ".json";
+    unknown = " (no preset named '" + name_or_path + "'; presets are looked for in " + in_order(candidates) +
+              ", the first that exists is used)";
+  }
   std::ifstream in(path);
-  if (!in) config_error("cannot open preset " + path + (is_path ? "" : " (no preset named '" + name_or_path + "')"));
+  if (!in) config_error("cannot open preset " + path + unknown);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   return parse_config_json(text, path);
 }
 
 std::vector<PresetInfo> list_presets() {
   std::vector<PresetInfo> presets;
+  const std::string dir = preset_dir();
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(NANOSSL_PRESET_DIR, error)) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     if (entry.path().extension() != ".json") continue;
     const std::string stem = entry.path().stem().string();
     const std::size_t dash = stem.find('-');
@@ -63,7 +103,7 @@ std::vector<PresetInfo> list_presets() {
     info.about = preset.at("// about").get<std::string>();
     presets.push_back(info);
   }
-  if (error) config_error("cannot list the presets in " + std::string(NANOSSL_PRESET_DIR) + ": " + error.message());
+  if (error) config_error("cannot list the presets in " + dir + ": " + error.message());
   std::sort(presets.begin(), presets.end(), [](const PresetInfo& a, const PresetInfo& b) {
     return a.command != b.command ? a.command < b.command : a.name < b.name;
   });

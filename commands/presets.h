@@ -9,8 +9,25 @@
 
 namespace nanossl {
 
-// "train-fashion" -> presets/train-fashion.json; anything with a '/' or ending in
-// .json is a path. Throws naming the preset and what is wrong.
+// Where named presets are looked for, in this order: the installed presets beside
+// the running executable (<exe dir>/../share/nanossl/presets, found through
+// /proc/self/exe, so a relocated install or the .deb finds its own), then the
+// source tree's presets/ (compiled in as NANOSSL_PRESET_DIR, for build/nanossl and
+// the tests, whose <exe dir>/../share has none). The installed copy comes first so
+// that an installed binary on the machine that built it reads what was installed.
+std::vector<std::string> preset_dir_candidates();
+// The candidates for an executable at `exe_path` (empty: unknown) built from a
+// tree whose presets are `source_presets`; what preset_dir_candidates() returns.
+std::vector<std::string> preset_dir_candidates(const std::string& exe_path, const std::string& source_presets);
+// The first of `candidates` that is a directory. Throws naming every candidate
+// when none is.
+std::string find_preset_dir(const std::vector<std::string>& candidates);
+// find_preset_dir(preset_dir_candidates()): the directory named presets come from.
+std::string preset_dir();
+
+// "train-fashion" -> PRESET_DIR/train-fashion.json (preset_dir()); anything with a
+// '/' or ending in .json is a path. Throws naming the preset and what is wrong; for
+// an unknown name, the directories it looked in.
 Json load_preset(const std::string& name_or_path);
 // A preset's text as JSON (comments allowed), what load_preset does with a file's
 // contents; `what` names the source in errors. Nesting deeper than
@@ -18,7 +35,7 @@ Json load_preset(const std::string& name_or_path);
 // level, so a deeper document would overflow the stack rather than fail).
 inline constexpr int kMaxConfigDepth = 64;
 Json parse_config_json(const std::string& text, const std::string& what);
-// One preset of presets/: the command it configures (from its file name: train-*,
+// One preset of preset_dir(): the command it configures (from its file name: train-*,
 // pretrain-*, finetune-*, linear-*, knn-*, study-*), the name that command's
 // --preset takes ("train-fashion"; a study's without "study-": "quick"), and its
 // "// about" line.

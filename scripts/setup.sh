@@ -10,7 +10,8 @@ set -euo pipefail
 packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   libstb-dev libturbojpeg0-dev dataset-fashion-mnist
   fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf gnuplot-nox
-  python3-numpy python3-torch python3-torchvision)
+  python3-numpy python3-torch python3-torchvision
+  pkg-config dpkg-dev)  # the install test (pkg-config) and the .deb's dpkg-shlibdeps
 for option in "$@"; do
   case "$option" in
     --bench) packages+=(libopenblas0-pthread libjemalloc2 libdnnl-dev) ;;
