@@ -54,8 +54,10 @@ Loader::Loader(DatasetPtr dataset, LoaderConfig config) : dataset_(std::move(dat
   check_config(config_, *dataset_);
   channels_ = config_.channels != 0 ? config_.channels : dataset_->channels();
   if (channels_ != 1 && channels_ != 3) {
+    // 0: images of differing channels (an image folder); the commands' `channels` key sets it.
     throw std::invalid_argument("[loader] dataset " + dataset_->name() + " reports " + std::to_string(channels_) +
-                                " channels; set LoaderConfig.channels to 1 or 3");
+                                " channels (its images may differ): convert them with --set channels=1 or 3"
+                                " (LoaderConfig.channels)");
   }
 }
 

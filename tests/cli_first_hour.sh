@@ -65,4 +65,10 @@ levels = mine.get("test_top1_by_level", {})
 assert set(levels) >= {"fine", "coarse"}, f"levels of the own-images run: {sorted(levels)}"
 print("own images: fine", levels["fine"], "coarse", levels["coarse"])
 PY
+# Without channels the folder run is refused with the key that fixes it.
+if "$nanossl" train --preset train-smoke --set "dataset=folder:my-images?size=32" --out runs/no-channels \
+  > no-channels.log 2>&1; then
+  echo "a folder of images without channels= was accepted" >&2; exit 1
+fi
+grep -q "folder:my-images.*--set channels=1 or 3" no-channels.log || { cat no-channels.log >&2; exit 1; }
 echo "cli_first_hour: the README's first hour runs as written"
