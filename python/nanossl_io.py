@@ -237,7 +237,11 @@ def read_checkpoint(run_dir_or_file):
 
 # ---------------------------------------------------------------------------- torchvision
 
-_DEPTHS = {("basic", (1, 1, 1, 1)): 10, ("basic", (2, 2, 2, 2)): 18, ("basic", (3, 4, 6, 3)): 34, ("bottleneck", (3, 4, 6, 3)): 50}
+# Each depth's block kind and blocks per stage (nn/resnet.cpp's stage_blocks), the
+# one table both reading a checkpoint's depth and building its torchvision model use.
+_STAGES = {10: ("basic", (1, 1, 1, 1)), 18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)),
+           50: ("bottleneck", (3, 4, 6, 3))}
+_DEPTHS = {stages: depth for depth, stages in _STAGES.items()}
 
 
 def _architecture(state, source):
@@ -295,8 +299,9 @@ def torchvision_resnet(run_dir_or_file):
 
     nn = torch.nn
     resnet = torchvision.models.resnet
-    block = resnet.Bottleneck if depth == 50 else resnet.BasicBlock
-    layers = {10: [1, 1, 1, 1], 18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3]}[depth]
+    kind, blocks = _STAGES[depth]
+    block = resnet.Bottleneck if kind == "bottleneck" else resnet.BasicBlock
+    layers = list(blocks)
     model = resnet.ResNet(block, layers)
     # torchvision fixes the base width at 64; rebuild the stem and the stages at
     # `width` with its own _make_layer, which advances model.inplanes as it goes.
