@@ -2,7 +2,7 @@
 // (fashion, glyphs, shapes, and any user dataset), each encoder probed on every
 // domain (the matrix); pools of two and of all domains (half the in-domain size
 // from each part, as the paper's 250k per dataset) against in-domain pretraining
-// at half and at equal size; and the probe on the concatenated features of two
+// at equal size (and at half size with `half_size`); and the probe on the concatenated features of two
 // encoders from different domains. All encoders see images as `channels` channels,
 // so grey and colour domains mix.
 #include <cmath>
@@ -34,8 +34,12 @@ StudyReport run_domain_study(Study& study) {
     sizes[d] = train->size();
     labels[d] = per_class * train->hierarchy().num_fine();
   }
-  auto pretrain = [&](const std::string& dataset, std::int64_t n, int seed, const std::string& monitor) {
-    PretrainRun run = study.pretrain(dataset, n, n, "none", seed, monitor, steps);
+  // dataset_size: of the domain, or of the whole pool (every part at full size), so
+  // that `n` is a subset of it, and a domain at its full size is the encoder the
+  // other studies train on it.
+  auto pretrain = [&](const std::string& dataset, std::int64_t n, std::int64_t dataset_size, int seed,
+                      const std::string& monitor) {
+    PretrainRun run = study.pretrain(dataset, n, dataset_size, "none", seed, monitor, steps);
     run.config.channels = s.channels;
     return study.finished_dir(run);
   };
@@ -62,15 +66,18 @@ StudyReport run_domain_study(Study& study) {
     std::map<std::string, std::string> full;
     for (const auto& d : domains) {
       if (auto r = study.result(study.supervised(d, labels[d], sizes[d], "none", seed))) add(seed, "supervised", d, top1_of(*r));
-      const auto encoder = pretrain(d, images, seed, "");
+      const auto encoder = pretrain(d, images, sizes[d], seed, "");
       if (!encoder) continue;
       full[d] = *encoder;
       for (const auto& e : domains) add(seed, d, e, probe(*encoder, e, seed));
-      if (const auto half = pretrain(d, images / 2, seed, "")) add(seed, "half " + d, d, probe(*half, d, seed));
+      if (!s.half_size) continue;
+      if (const auto half = pretrain(d, images / 2, sizes[d], seed, "")) add(seed, "half " + d, d, probe(*half, d, seed));
     }
     for (const auto& pool : pools) {
       const auto n = static_cast<std::int64_t>(pool.size()) * (images / 2);
-      const auto encoder = pretrain("pool:" + join(pool, "+"), n, seed, pool.front());
+      std::int64_t pool_size = 0;
+      for (const auto& part : pool) pool_size += sizes[part];
+      const auto encoder = pretrain("pool:" + join(pool, "+"), n, pool_size, seed, pool.front());
       if (!encoder) continue;
       for (const auto& e : pool) add(seed, "pool " + join(pool, "+"), e, probe(*encoder, e, seed));
     }
@@ -124,7 +131,7 @@ StudyReport run_domain_study(Study& study) {
     for (const auto& e : domains) row.push_back(format_stat(stat_of(acc[in_domain ? key_prefix + e : key_prefix][e])));
     pooled.add(row);
   };
-  pool_row("in-domain, half size", "half ", images / 2, true);
+  if (s.half_size) pool_row("in-domain, half size", "half ", images / 2, true);
   pool_row("in-domain, equal size", "", images, true);
   for (const auto& pool : pools) {
     pool_row("pool " + join(pool, " + "), "pool " + join(pool, "+"),
@@ -202,7 +209,8 @@ StudyReport run_domain_study(Study& study) {
       "evaluation domain\n\n" +
       table_with_plot(matrix, plotted, "domain matrix", study.output_link("domain", "matrix.png")) + "\n" +
       "### Pools against in-domain data\n\nEach pool takes " + std::to_string(images / 2) +
-      " images from each of its domains (the in-domain half-size set is inside it).\n\n" + pooled.markdown() +
+      " images from each of its domains" +
+      (s.half_size ? std::string(" (the in-domain half-size set is inside it)") : std::string()) + ".\n\n" + pooled.markdown() +
       "\n### Concatenated representations\n\n" + concat.markdown();
   return report;
 }

@@ -117,6 +117,7 @@ StudySettings half_budget(StudySettings settings) {
   halve(settings.supervised.steps);
   halve(settings.finetune.steps);
   if (settings.domain.pretrain_steps > 0) halve(settings.domain.pretrain_steps);  // 0: the pretrain section's
+  if (settings.scale_trend_seeds > 0) settings.seeds = std::min(settings.seeds, settings.scale_trend_seeds);
   return settings;
 }
 
@@ -258,6 +259,8 @@ PretrainRun Study::pretrain(const std::string& dataset, std::int64_t images, std
   c.model = settings_.model;
   c.loop.device = settings_.device;
   c.loop.workers = settings_.workers;
+  // All of the dataset is asked as 0, whichever study asks, so the run (and its hash) is one.
+  if (images >= dataset_size) images = 0;
   const std::int64_t used = images > 0 ? images : dataset_size;
   if (steps <= 0) steps = section.run.steps;
   const std::int64_t epochs = epochs_for(steps, c.loop.batch_size, used);

@@ -117,7 +117,8 @@ class Study {
 };
 
 // The settings with every section's steps halved (at least one step each): the
-// second pass of the scale trend, on the same seeds, data and labelled subsets.
+// second pass of the scale trend, on the same data and labelled subsets and the
+// first `scale_trend_seeds` seeds.
 StudySettings half_budget(StudySettings settings);
 
 // OUT/presets/NAME.json: the copy of a command preset a study directory runs with.

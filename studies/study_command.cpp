@@ -264,7 +264,11 @@ int run_study(const StudyOptions& options) {
   Study half(options.out, half_budget(settings), /*run_missing=*/true, kHalfBudgetDir);
   std::vector<StudyReport> reports, half_reports;
   StudyProgress progress = plan_session(options.out, settings, names);
-  if (progress.counted) std::printf("[study] %d runs to train or resume in this session\n", progress.planned_runs());
+  if (progress.counted) {
+    std::printf("[study] %d runs to train or resume in this session", progress.planned_runs());
+    if (progress.planned_runs() > 0) std::printf(": %s", progress.pending_text().c_str());
+    std::printf("\n");
+  }
   study.progress = half.progress = &progress;
   for (const auto& name : studies_in(record)) {
     const bool asked = std::find(names.begin(), names.end(), name) != names.end();

@@ -33,6 +33,24 @@ double StudyProgress::eta_seconds(int& untimed) const {
   return seconds;
 }
 
+std::map<std::string, int> StudyProgress::pending_by_kind() const {
+  std::map<std::string, int> counts;
+  for (const auto& [dir, kind] : pending_) ++counts[kind];
+  return counts;
+}
+
+std::string StudyProgress::pending_text() const {
+  std::string text;
+  // The full budget's kinds first, then the half budget's (their names start with it).
+  for (const bool half : {false, true}) {
+    for (const auto& [kind, count] : pending_by_kind()) {
+      if ((kind.find(' ') != std::string::npos) != half) continue;
+      text.append(text.empty() ? "" : ", ").append(std::to_string(count)).append(" ").append(kind);
+    }
+  }
+  return text;
+}
+
 std::string StudyProgress::before_run(const std::string& dir) const {
   const int number = finished_ + 1;
   // Appended piece by piece: "literal" + std::string trips GCC 12's -Wrestrict (bug 105329).

@@ -21,6 +21,10 @@ class StudyProgress {
   void recorded(const std::string& kind, double seconds);
 
   int planned_runs() const { return static_cast<int>(pending_.size() + finished_); }
+  // The runs not finished yet, by kind: {"pretrain": 21, "half-budget linear": 24, ...}.
+  std::map<std::string, int> pending_by_kind() const;
+  // "21 pretrain, 21 train, ..., 7 half-budget pretrain, ...": the same, as text.
+  std::string pending_text() const;
   int finished_runs() const { return finished_; }
 
   // Before the run in `dir`: "run 7/42 (quantity), study ETA 1h05m".

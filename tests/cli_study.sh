@@ -46,7 +46,9 @@ if grep -q '| not run |' "$work/a/report.md"; then echo "a finding was not check
 total=$(grep -c '^\[study\] .*: .* s' "$work/a.log" || true)
 echo "study all --preset smoke: $total runs, report with every table and plot"
 # The planning pass counted exactly the runs trained, each numbered against that count.
-planned() { sed -n 's/^\[study\] \([0-9]*\) runs to train or resume in this session$/\1/p' "$1"; }
+planned() { sed -n 's/^\[study\] \([0-9]*\) runs to train or resume in this session\(: .*\)\{0,1\}$/\1/p' "$1"; }
+# ... and said which: "N runs ...: 12 linear, 5 pretrain, ..., 5 half-budget pretrain, ..."
+grep -q '^\[study\] [0-9]* runs to train or resume in this session: [0-9]* finetune, .* half-budget pretrain' "$work/a.log"
 test "$(planned "$work/a.log")" -eq "$total" || { echo "planned $(planned "$work/a.log") runs, ran $total" >&2; exit 1; }
 test "$(grep -c "^\[study\] run [0-9]*/$total (.*: .* s" "$work/a.log")" -eq "$total"
 grep -q "^\[study\] run $total/$total (.*), study ETA [0-9hms]*: " "$work/a.log"
