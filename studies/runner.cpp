@@ -165,9 +165,51 @@ std::string Study::run_dir(const StudyRun<Config>& run) const {
   return out_ + "/runs/" + run.command + name;
 }
 
+namespace {
+
+// A finished encoder run without checkpoints: its result was kept (a copy of a
+// study's results, scripts/keep_results.sh) and its weights were not.
+bool weights_not_kept(const std::string& dir) {
+  return !dir.empty() && dir != "random" && fs::exists(fs::path(dir) / "result.json") && nn::list_checkpoints(dir).empty();
+}
+
+}  // namespace
+
+void Study::restore_weights(const std::string& dir) {
+  if (!weights_not_kept(dir)) return;
+  const std::string name = fs::path(dir).filename().string();
+  const std::string command = name.rfind("pretrain-", 0) == 0 ? "pretrain" : name.rfind("train-", 0) == 0 ? "train" : "";
+  if (command.empty()) {
+    throw std::runtime_error("[study] " + dir + " has a result but no checkpoints, and only pretrain and train runs can "
+                             "be trained again from their config.json");
+  }
+  if (planning_) {
+    progress->planned(dir, (budget_dir_.empty() ? "" : budget_dir_ + " ") + command);
+    return;
+  }
+  // Trained again from the config it was trained with (the same seed: the same run),
+  // in place of the result it kept.
+  const Json config = read_json(dir + "/config.json");
+  fs::remove(fs::path(dir) / "result.json");
+  const std::string what = "retraining " + name + ", whose weights were not kept";
+  if (command == "pretrain") {
+    const auto c = config_from_json<PretrainConfig>(config, dir + "/config.json");
+    result_in(dir, command, what, [&](const std::string& d, bool) { nanossl::pretrain(start_fresh(d, c)); });
+  } else {
+    const auto c = config_from_json<TrainConfig>(config, dir + "/config.json");
+    result_in(dir, command, what, [&](const std::string& d, bool) { nanossl::train(start_fresh(d, c)); });
+  }
+}
+
 template <class Config>
 std::optional<Json> Study::result(const StudyRun<Config>& run) {
   const std::string dir = run_dir(run);
+  // An evaluation about to start needs its encoders' weights (a planner counts them);
+  // one resuming from its own checkpoint does not.
+  if ((run_missing_ || planning_) && !fs::exists(fs::path(dir) / "result.json") && nn::list_checkpoints(dir).empty()) {
+    restore_weights(run.encoder);
+    restore_weights(run.encoder2);
+  }
   auto result = result_in(dir, run.command, run.what,
                           [&](const std::string& d, bool resume) { execute(run, d, resume); });
   if (result && run.command == "pretrain") {

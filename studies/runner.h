@@ -104,6 +104,10 @@ class Study {
   Config section_config(const std::string& preset, const Json& patch) const;
   TrainRun labelled_run(const std::string& command, const RunSection& section, const std::string& dataset,
                         std::int64_t labels, std::int64_t dataset_size, int seed) const;
+  // Trains a finished pretrain or train run again when its result was kept without
+  // its weights (scripts/keep_results.sh) and an evaluation about to run needs them;
+  // a planner counts it. Nothing for "", "random" or a run with checkpoints.
+  void restore_weights(const std::string& dir);
   // The shared bookkeeping of result(): reuse, resume or run (`execute(dir, resume)`).
   std::optional<Json> result_in(const std::string& dir, const std::string& command, const std::string& what,
                                 const std::function<void(const std::string&, bool)>& execute);

@@ -12,10 +12,13 @@
 #   6. `--set method=moco` (domain study) and `method=byol` (quantity study) run
 #      every pretraining with that method and the report names it; another --set
 #      on the same directory is refused.
+#   7. a copy kept without weights (scripts/keep_results.sh) reuses every run, and
+#      retrains an encoder only for an evaluation that still has to run.
 # Usage: cli_study.sh NANOSSL_BINARY WORK_DIR
 set -euo pipefail
 nanossl=$1
 work=$2
+keep_results="$(dirname "$0")/../scripts/keep_results.sh"
 rm -rf "$work"
 mkdir -p "$work"
 study=(study all --preset smoke)
@@ -90,6 +93,28 @@ cp "$work/pinned.json" "$pinned"
 "$nanossl" report "$work/b" > "$work/report3.log"
 if grep -q '| not run |' "$work/b/report.md"; then echo "restored pinned preset does not match its runs" >&2; exit 1; fi
 echo "the study directory keeps its own presets"
+
+# Results kept without weights (scripts/keep_results.sh) reuse every finished run;
+# an evaluation removed from the copy is run again, and its encoder, whose weights
+# were not kept, is trained again first (once), numbered in the planned count.
+"$keep_results" "$work/b" "$work/kept" > "$work/kept.log"
+if find "$work/kept" -path '*/checkpoints/*' | grep -q .; then echo "keep_results copied checkpoints" >&2; exit 1; fi
+"$nanossl" "${study[@]}" --out "$work/kept" > "$work/kept1.log"
+grep -q 'done: 0 runs now' "$work/kept1.log"
+# A probe of one pretrained encoder (not a concatenation of two).
+probe=$(grep -l '"encoder2": ""' $(grep -l '"encoder": ".*pretrain-' "$work"/kept/runs/linear-*/config.json) | head -1)
+encoder=$(sed -n 's/.*"encoder": ".*\/\(pretrain-[0-9a-f]*\)".*/\1/p' "$probe")
+rm -r "$(dirname "$probe")"
+"$nanossl" "${study[@]}" --out "$work/kept" > "$work/kept2.log"
+grep -q "retraining $encoder, whose weights were not kept" "$work/kept2.log"
+test "$(grep -c '^\[study\] .*: .* s' "$work/kept2.log")" -eq 2
+test "$(planned "$work/kept2.log")" -eq 2
+# The same config and seed train the same encoder: the probe scores what it did before the copy.
+top1() { sed -n 's/.*"test_top1": \([0-9.e+-]*\).*/\1/p' "$1"; }
+again=$(top1 "$(dirname "$probe")/result.json")
+test -n "$again"
+test "$again" = "$(top1 "$work/b/runs/$(basename "$(dirname "$probe")")/result.json")"
+echo "kept results: every run reused; a removed probe runs again after its encoder is retrained"
 
 # The other methods, one study each (their pretrainings all go through
 # Study::pretrain): domain (pools, a shorter budget) with MoCo v2, quantity (nested

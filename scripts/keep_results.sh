@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Copies a study directory's results without its weights, small enough to commit:
+#   scripts/keep_results.sh OUT DEST      e.g. runs/study docs/results/quick
+# DEST gets report.md, study.json, the pinned presets, every table and plot, and of
+# each run its config.json, result.json, metrics.csv and log (no checkpoints). A
+# study started on DEST (or on a copy of it) reuses every finished run, and trains
+# an encoder again only where an evaluation still to run needs its weights
+# (Study::restore_weights in studies/runner.cpp).
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 OUT DEST" >&2; exit 2; }
+out="${1%/}"
+dest="${2%/}"
+[ -f "$out/study.json" ] || { echo "keep_results: $out/study.json not found: not a study directory" >&2; exit 1; }
+mkdir -p "$dest"
+# Everything but checkpoints, the lock of a study writing there and the planner's scratch.
+(cd "$out" && find . -type f ! -path '*/checkpoints/*' ! -name '.lock' ! -path './.plan/*' -print0) |
+  while IFS= read -r -d '' file; do
+    mkdir -p "$dest/$(dirname "$file")"
+    cp -p "$out/$file" "$dest/$file"
+  done
+echo "kept $(find "$dest" -type f | wc -l) files, $(du -sh "$dest" | cut -f1), in $dest"
