@@ -11,7 +11,7 @@
 //   finetune supervised training starting from a pretrained encoder
 //   knn      weighted kNN classification with frozen features
 //   study    the paper's four studies (quantity, domain, quality, granularity, all)
-//   report   rewrite a study directory's report.md from its finished runs
+//   report   rewrite a study directory's report.md and report.html from its finished runs
 //   plot     training curves of runs (loss, lr, accuracy, images/s) as PNGs
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--seeds", study.seeds, "repeats with seeds 0..N-1 (default: the preset's)")
       ->check(CLI::NonNegativeNumber);
   std::string report_dir;
-  CLI::App* report_cmd = with_print(app.add_subcommand("report", "rewrite a study directory's report.md from finished runs"));
+  CLI::App* report_cmd = with_print(app.add_subcommand("report", "rewrite a study directory's report.md and report.html from finished runs"));
   report_cmd->add_option("dir", report_dir, "a `nanossl study` output directory")->required();
 
   nanossl::PlotOptions plot;

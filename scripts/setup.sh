@@ -11,7 +11,8 @@ packages=(cmake g++ make libgtest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   libstb-dev libturbojpeg0-dev dataset-fashion-mnist
   fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf gnuplot-nox
   python3-numpy python3-torch python3-torchvision
-  pkg-config dpkg-dev)  # the install test (pkg-config) and the .deb's dpkg-shlibdeps
+  pkg-config dpkg-dev  # the install test (pkg-config) and the .deb's dpkg-shlibdeps
+  chromium)  # the test that renders a study's report.html headless
 for option in "$@"; do
   case "$option" in
     --bench) packages+=(libopenblas0-pthread libjemalloc2 libdnnl-dev) ;;

@@ -15,7 +15,9 @@
 #include "commands/run_directory.h"
 #include "commands/interrupt.h"
 #include "commands/run_lock.h"
+#include "commands/ssl_methods.h"
 #include "studies/curves.h"
+#include "studies/html_report.h"
 #include "studies/studies.h"
 
 namespace nanossl {
@@ -124,8 +126,71 @@ const Finding* same_claim(const std::vector<StudyReport>& half, const Finding& f
   return nullptr;
 }
 
+// A run directory as a Markdown link to its config.json, relative to the report.
+std::string run_link(const std::string& dir) {
+  const std::string name = fs::path(dir).filename().string();
+  return "[" + name + "](runs/" + name + "/config.json)";
+}
+
+// What a run directory's config.json says it trained or evaluated, in a few words:
+// "shapes[3000] + jpeg:10, seed 0", "320 labels of shapes, seed 1, from <encoder>".
+std::string run_summary(const std::string& command, const Json& config) {
+  auto text = [&](const char* key) { return config.contains(key) ? config.at(key).get<std::string>() : std::string(); };
+  auto number = [&](const char* key) { return config.contains(key) ? config.at(key).get<std::int64_t>() : 0; };
+  std::string summary;
+  if (command == "pretrain") {
+    summary = text("dataset") + (number("images") > 0 ? "[" + std::to_string(number("images")) + "]" : "");
+    if (config.contains("method") && text("method") != "simclr") summary += " (" + method_name(text("method")) + ")";
+  } else {
+    summary = (number("labels") > 0 ? std::to_string(number("labels")) : std::string("all")) + " labels of " + text("dataset");
+  }
+  if (!text("corruption").empty() && text("corruption") != "none") summary += " + " + text("corruption");
+  summary += ", seed " + std::to_string(number("seed"));
+  if (!text("init_encoder").empty()) summary += ", from " + run_link(text("init_encoder"));
+  if (!text("encoder").empty()) summary += ", of " + (text("encoder") == "random" ? "a random encoder" : run_link(text("encoder")));
+  if (!text("encoder2").empty()) summary += " and " + run_link(text("encoder2"));
+  return summary;
+}
+
+// The "Runs" section: every run directory of the study, linked to its config,
+// with what it was, its score and its wall time.
+std::string runs_section(const std::string& out) {
+  std::vector<fs::path> dirs;
+  if (fs::is_directory(out + "/runs")) {
+    for (const auto& entry : fs::directory_iterator(out + "/runs")) {
+      if (entry.is_directory()) dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  Table table;
+  table.columns = {"run", "command", "what", "score", "wall time (s)"};
+  for (const auto& dir : dirs) {
+    const std::string name = dir.filename().string();
+    const std::string command = name.substr(0, name.find('-'));
+    std::string what = "(no config.json)", score = "not finished", seconds;
+    try {
+      if (fs::exists(dir / "config.json")) what = run_summary(command, read_json((dir / "config.json").string()));
+      if (fs::exists(dir / "result.json")) {
+        const Json result = read_json((dir / "result.json").string());
+        if (result.contains("test_top1")) score = "test top-1 " + format_points(result["test_top1"].get<double>());
+        else if (result.contains("knn_top1")) score = "kNN top-1 " + format_points(result["knn_top1"].get<double>());
+        else score = "finished";
+        const double s = result.value("seconds", result.value("seconds_this_process", 0.0));
+        if (s > 0) seconds = format_number(std::round(s));
+      }
+    } catch (const std::exception& error) {
+      what = std::string("unreadable: ") + error.what();
+    }
+    table.add({run_link(name), command, what, score, seconds});
+  }
+  return "## Runs\n\nEvery run in `runs/`, linked to its configuration (the exact settings it ran with); a "
+         "run's name is a hash of that configuration, so two studies that need the same run share it.\n\n" +
+         table.markdown();
+}
+
 // report.md: the findings of every study (and, with the scale trend, their verdicts
-// at half the budget), then each study's tables and plots, then the half-budget ones.
+// at half the budget), then each study's tables and plots, then the half-budget
+// ones, then every run; and report.html, the same as one self-contained page.
 void write_report(const std::string& out, const Json& record, const std::vector<StudyReport>& reports,
                   const std::vector<StudyReport>& half, const Study& study, const Study& half_study) {
   std::string text = "# nanossl study report\n\n";
@@ -176,7 +241,9 @@ void write_report(const std::string& out, const Json& record, const std::vector<
             "in half-budget/ beside this report.\n\n";
     for (const auto& report : half) text += "### " + report.name + "\n\n" + report.markdown + "\n";
   }
+  text += "\n" + runs_section(out);
   write_text(out + "/report.md", text);
+  write_text(out + "/report.html", html_page("nanossl study report: " + out, markdown_to_html(text, out)));
 }
 
 // The planning pass (studies/study_progress.h): the asked studies' drivers, at
@@ -308,7 +375,7 @@ int run_study(const StudyOptions& options) {
     }
   }
   write_report(options.out, record, reports, half_reports, study, half);
-  std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md\n", study.runs_done + half.runs_done,
+  std::printf("[study] done: %d runs now, %d reused. Report: %s/report.md (and report.html)\n", study.runs_done + half.runs_done,
               study.runs_reused + half.runs_reused, options.out.c_str());
   return 0;
 }
@@ -324,7 +391,7 @@ int run_report(const std::string& dir) {
     if (settings.scale_trend) half_reports.push_back(report_of(name, half));
   }
   write_report(dir, record, reports, half_reports, study, half);
-  std::printf("report of %d finished runs (%d not finished) written to %s/report.md\n",
+  std::printf("report of %d finished runs (%d not finished) written to %s/report.md and report.html\n",
               study.runs_reused + half.runs_reused, study.runs_missing + half.runs_missing, dir.c_str());
   return 0;
 }
