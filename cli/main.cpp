@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--out", study.out, "study directory (runs, tables, plots, report.md)")->capture_default_str();
   study_cmd->add_flag("--print-config", study.print_config, "print the resolved study settings (JSON) and exit");
   study_cmd->add_option("--set", study.overrides, "key=value on the study settings (e.g. method=moco), repeatable");
+  study_cmd->add_option("--plan", study.plan, "write the runs as Slurm jobs with dependencies in OUT/plan/ and exit")
+      ->check(CLI::IsMember({"slurm"}));
   study_cmd->add_option("--seeds", study.seeds, "repeats with seeds 0..N-1 (default: the preset's)")
       ->check(CLI::NonNegativeNumber);
   std::string report_dir;

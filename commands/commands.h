@@ -51,6 +51,7 @@ struct StudyOptions {
   int seeds = 0;  // 0: the preset's
   std::vector<std::string> overrides;  // --set key=value on the study settings (method=moco)
   bool print_config = false;  // print the resolved study settings and exit
+  std::string plan;  // "slurm": write the runs as cluster jobs (studies/cluster_plan.h), train nothing
 };
 
 struct PlotOptions {

@@ -185,6 +185,7 @@ void Study::restore_weights(const std::string& dir) {
   }
   if (planning_) {
     progress->planned(dir, (budget_dir_.empty() ? "" : budget_dir_ + " ") + command);
+    add_to_plan({dir, command, read_json(dir + "/config.json"), "", ""});
     return;
   }
   // Trained again from the config it was trained with (the same seed: the same run),
@@ -201,6 +202,14 @@ void Study::restore_weights(const std::string& dir) {
   }
 }
 
+void Study::add_to_plan(PlannedRun run) {
+  if (!plan) return;
+  for (const PlannedRun& planned : *plan) {
+    if (planned.dir == run.dir) return;
+  }
+  plan->push_back(std::move(run));
+}
+
 template <class Config>
 std::optional<Json> Study::result(const StudyRun<Config>& run) {
   const std::string dir = run_dir(run);
@@ -209,6 +218,9 @@ std::optional<Json> Study::result(const StudyRun<Config>& run) {
   if ((run_missing_ || planning_) && !fs::exists(fs::path(dir) / "result.json") && nn::list_checkpoints(dir).empty()) {
     restore_weights(run.encoder);
     restore_weights(run.encoder2);
+  }
+  if (planning_ && !fs::exists(fs::path(dir) / "result.json")) {
+    add_to_plan({dir, run.command, config_to_json(run.config), run.encoder, run.encoder2});
   }
   auto result = result_in(dir, run.command, run.what,
                           [&](const std::string& d, bool resume) { execute(run, d, resume); });

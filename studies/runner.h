@@ -26,6 +26,16 @@ struct StudyRun {
   std::string encoder, encoder2;  // finetune/linear: a run directory or "random"
   std::string what;               // for the log: "SimCLR pretraining on fashion[7500] ..."
 };
+// A run a planning pass found to be trained, as a job of its own can start it
+// (`nanossl study --plan`, studies/cluster_plan.h): the command, its configuration
+// without its encoders, and the run directories of those encoders.
+struct PlannedRun {
+  std::string dir;      // OUT/runs/<command>-<hash>
+  std::string command;  // pretrain | train | finetune | linear
+  Json config;
+  std::string encoder, encoder2;  // "" or "random": none
+};
+
 using PretrainRun = StudyRun<PretrainConfig>;
 using TrainRun = StudyRun<TrainConfig>;  // train and finetune
 using ProbeRun = StudyRun<ProbeConfig>;
@@ -86,6 +96,10 @@ class Study {
   // in order: (directory, what) for its training curves; cleared by the caller.
   std::vector<std::pair<std::string, std::string>> pretrainings;
 
+  // A planner appends every run it finds to be trained here, when set, encoders
+  // before the runs that read them, each once.
+  std::vector<PlannedRun>* plan = nullptr;
+
   // Counts for the summary line.
   int runs_done = 0, runs_reused = 0, runs_missing = 0;
   // Called after every run this study trains (the study's wall-time bookkeeping,
@@ -108,6 +122,8 @@ class Study {
   // its weights (scripts/keep_results.sh) and an evaluation about to run needs them;
   // a planner counts it. Nothing for "", "random" or a run with checkpoints.
   void restore_weights(const std::string& dir);
+  // Appends a run to `plan` (a planner's), unless it is there already.
+  void add_to_plan(PlannedRun run);
   // The shared bookkeeping of result(): reuse, resume or run (`execute(dir, resume)`).
   std::optional<Json> result_in(const std::string& dir, const std::string& command, const std::string& what,
                                 const std::function<void(const std::string&, bool)>& execute);

@@ -16,6 +16,7 @@
 #include "commands/interrupt.h"
 #include "commands/run_lock.h"
 #include "commands/ssl_methods.h"
+#include "studies/cluster_plan.h"
 #include "studies/curves.h"
 #include "studies/html_report.h"
 #include "studies/studies.h"
@@ -250,7 +251,8 @@ void write_report(const std::string& out, const Json& record, const std::vector<
 // both budgets, through planners that train nothing, so that the session can say
 // "run 7/42" and give an ETA. Their tables go to OUT/.plan, removed after. If the
 // pass fails (the real pass will say why), the runs are numbered without a total.
-StudyProgress plan_session(const std::string& out, const StudySettings& settings, const std::vector<std::string>& names) {
+StudyProgress plan_session(const std::string& out, const StudySettings& settings, const std::vector<std::string>& names,
+                           std::vector<PlannedRun>* plan = nullptr) {
   StudyProgress progress;
   const PlotsOff no_plots;  // pictures of tables thrown away: time, and gnuplot's complaints
   const std::string scratch = out + "/.plan";
@@ -258,9 +260,11 @@ StudyProgress plan_session(const std::string& out, const StudySettings& settings
   try {
     for (const auto& name : names) {
       Study full = Study::planner(out, settings, "", progress, scratch);
+      full.plan = plan;
       run_named(name, full);
       if (!settings.scale_trend) continue;
       Study half = Study::planner(out, half_budget(settings), kHalfBudgetDir, progress, scratch);
+      half.plan = plan;
       run_named(name, half);
     }
     progress.counted = true;
@@ -326,6 +330,16 @@ int run_study(const StudyOptions& options) {
   write_text(record_path, record.dump(2));
   const StudySettings settings = settings_of(record);
   pin_presets(options.out, settings);
+  if (options.plan == "slurm") {  // the runs as cluster jobs; nothing trained here
+    std::vector<PlannedRun> plan;
+    const StudyProgress planned = plan_session(options.out, settings, names, &plan);
+    if (!planned.counted) throw std::runtime_error("[study] the runs could not be planned (see above)");
+    const std::string submit = write_slurm_plan(options.out, plan, fs::canonical("/proc/self/exe").string());
+    std::printf("[study] %zu runs to train: %s\n[study] wrote %s: run it on the cluster's login node (bash %s); the "
+                "last job writes %s/report.md\n",
+                plan.size(), planned.pending_text().c_str(), submit.c_str(), submit.c_str(), options.out.c_str());
+    return 0;
+  }
 
   Study study(options.out, settings, /*run_missing=*/true);
   Study half(options.out, half_budget(settings), /*run_missing=*/true, kHalfBudgetDir);
