@@ -27,6 +27,7 @@
 #include "cpu/conv.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 #include <type_traits>
@@ -124,7 +125,7 @@ void bias_gradient(const T* dout, const Conv2dGeometry& g, T* dbias) {
 // The R*S col rows that come from one input plane, given inside its zero border
 // (pitch Wp): rows[(r*S + s)*ld + p*Q + q] = plane[(p*stride + r*dilation)*Wp +
 // s*dilation + q*stride]. kQ > 0 fixes Q at compile time: on the narrow maps of deep
-// layers (4x4, 8x8) each output row then compiles to a few vector moves, where with
+// layers (3x3 to 12x12) each output row then compiles to a few vector moves, where with
 // a run-time Q the compiler emits a memcpy call per row that costs more than the copy.
 template <std::int64_t kQ, class T>
 void plane_to_rows(const T* plane, std::int64_t Wp, const Conv2dGeometry& g, T* rows,
@@ -200,9 +201,12 @@ void im2col(const T* x, std::int64_t B, const Conv2dGeometry& g, T* col) {
           plane = padded.data();
         }
         T* rows = col + c * g.R * g.S * ld + b * PQ;
-        switch (g.Q) {
+        switch (g.Q) {  // the narrow maps of 32-px and 24-px images
+          case 3: plane_to_rows<3>(plane, Wp, g, rows, ld); break;
           case 4: plane_to_rows<4>(plane, Wp, g, rows, ld); break;
+          case 6: plane_to_rows<6>(plane, Wp, g, rows, ld); break;
           case 8: plane_to_rows<8>(plane, Wp, g, rows, ld); break;
+          case 12: plane_to_rows<12>(plane, Wp, g, rows, ld); break;
           default: plane_to_rows<0>(plane, Wp, g, rows, ld); break;
         }
       }
@@ -272,16 +276,14 @@ class ImplicitColumns {
       const std::int64_t width = std::min<std::int64_t>(nr, nc - jp);
       column_runs(j0 + jp, width);
       for (const Run& run : runs_) {
-        // The run lengths of the ResNet maps (32, 16, 8, 4 wide) as compile-time
-        // constants: each row's copy becomes a few vector moves, not a loop.
+        // Every stride-1 run length a panel can hold (1 to 32) as a compile-time
+        // constant: each row's copy becomes a few vector moves, not a loop or a memcpy
+        // call. Runs of any length occur: a panel cuts rows where it ends (24-px
+        // views give runs of 24, 16 and 8 at the first stage, 12, 8 and 4 at the second).
+        static constexpr auto copy_by_length = copies_by_length(std::make_index_sequence<33>{});
         const std::int64_t* taps = tap_offset_.data() + k0;
-        switch (g_.stride == 1 ? run.length : 0) {
-          case 32: copy_rows<32>(taps, kc, run, nr, dst); break;
-          case 16: copy_rows<16>(taps, kc, run, nr, dst); break;
-          case 8: copy_rows<8>(taps, kc, run, nr, dst); break;
-          case 4: copy_rows<4>(taps, kc, run, nr, dst); break;
-          default: copy_rows<0>(taps, kc, run, nr, dst); break;
-        }
+        const bool fixed = g_.stride == 1 && run.length < static_cast<std::int64_t>(copy_by_length.size());
+        (this->*copy_by_length[fixed ? run.length : 0])(taps, kc, run, nr, dst);
       }
       for (std::int64_t k = 0; width < nr && k < kc; ++k)
         for (std::int64_t j = width; j < nr; ++j) dst[k * nr + j] = 0.0f;
@@ -322,6 +324,13 @@ class ImplicitColumns {
         for (std::int64_t i = 0; i < run.length; ++i) out[i] = src[i * g_.stride];
       }
     }
+  }
+
+  // copy_rows<L> at [L] for L in kLengths; [0] is the general copy (any length and stride).
+  using CopyRows = void (ImplicitColumns::*)(const std::int64_t*, std::int64_t, const Run&, int, float*) const;
+  template <std::size_t... kLengths>
+  static constexpr std::array<CopyRows, sizeof...(kLengths)> copies_by_length(std::index_sequence<kLengths...>) {
+    return {&ImplicitColumns::copy_rows<static_cast<std::int64_t>(kLengths)>...};
   }
 
   const Conv2dGeometry& g_;

@@ -174,8 +174,8 @@ TEST(Conv2d, MatchesDirectConvolutionOnEveryChunking) {
   check_against_direct({3, 256, 8, 8}, {4, 256, 3, 3}, {1, 1, 1});
 }
 
-// The float forward packs GEMM panels straight from padded images (runs of 32, 16, 8,
-// 4 or any other width, strided or not, panels that span images), and a stride-1
+// The float forward packs GEMM panels straight from padded images (runs of any width
+// up to a panel's, strided or not, panels that span images), and a stride-1
 // backward computes dx as a forward convolution with the flipped weight (any padding
 // up to dilation*(R-1)); the other shapes take col2im.
 TEST(Conv2d, MatchesDirectConvolutionOnTheImplicitPaths) {
@@ -186,6 +186,17 @@ TEST(Conv2d, MatchesDirectConvolutionOnTheImplicitPaths) {
   check_against_direct({66, 2, 4, 4}, {3, 2, 3, 3}, {1, 1, 1});    // 4-wide runs, 64-image chunks
   check_against_direct({5, 3, 16, 16}, {4, 3, 3, 3}, {2, 1, 1});   // stride 2: strided runs
   check_against_direct({2, 3, 5, 7}, {4, 3, 1, 3}, {1, 1, 1});     // R != S: col2im
+}
+
+// The maps of 24-px views (24, 12, 6, 3 wide), whose runs a panel cuts into every
+// length from 1 to 24, each copied by its own fixed-length copy; and widths of
+// every residue around them.
+TEST(Conv2d, MatchesDirectConvolutionOnEveryRunLength) {
+  for (std::int64_t side : {3, 5, 6, 11, 12, 13, 23, 24, 25}) {
+    SCOPED_TRACE("side " + std::to_string(side));
+    check_against_direct({3, 2, side, side}, {3, 2, 3, 3}, {1, 1, 1});
+    check_against_direct({2, 2, side, side}, {3, 2, 3, 3}, {2, 1, 1});
+  }
 }
 
 // Each thread takes a contiguous range of images: more threads than images, an
