@@ -132,10 +132,11 @@ int main(int argc, char** argv) {
     else if (arg == "--min-seconds" && has_value) min_seconds = std::atof(argv[++i]);
     else if (arg == "--tsv") tsv = true;
     else if (arg == "--no-peer") peer_wanted = false;
+    else if (arg == "--kernel" && has_value) nanossl::cpu::set_gemm_kernel(nanossl::cpu::gemm_kernel_named(argv[++i]));
     else {
       std::fprintf(stderr,
                    "usage: %s [--threads 1,2] [--shapes all|acceptance|NAME,...] "
-                   "[--min-seconds S] [--tsv] [--no-peer]\n", argv[0]);
+                   "[--min-seconds S] [--tsv] [--no-peer] [--kernel avx512|avx2|generic|avx512_bf16]\n", argv[0]);
       return 2;
     }
   }

@@ -18,6 +18,7 @@
 //   bench_train_step [--task supervised|simclr|moco|byol] [--device cpu|cuda] [--depth 18]
 //                    [--width 16] [--channels 3] [--size 32] [--batch 128] [--warmup 3] [--steps 10]
 //   --size: the image side (24: the quick preset's SimCLR views)
+//   --gemm: force a GEMM micro-kernel, e.g. avx512_bf16 (cpu/gemm.h)
 //
 // Besides images/s it prints the step's GFLOP/s, from the FLOPs counted from the
 // layer shapes (bench/flops.h; bench/run_train.sh sets it against the machine's
@@ -36,6 +37,7 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "cpu/gemm.h"
 #include "flops.h"
 #include "machine.h"
 #include "cpu/allocator.h"
@@ -70,6 +72,7 @@ bool parse(int argc, char** argv, Options& options) {
     else if (arg == "--width" && has_value) options.width = std::atoll(argv[++i]);
     else if (arg == "--channels" && has_value) options.channels = std::atoll(argv[++i]);
     else if (arg == "--size" && has_value) options.size = std::atoll(argv[++i]);
+    else if (arg == "--gemm" && has_value) nanossl::cpu::set_gemm_kernel(nanossl::cpu::gemm_kernel_named(argv[++i]));
     else if (arg == "--batch" && has_value) options.batch = std::atoll(argv[++i]);
     else if (arg == "--warmup" && has_value) options.warmup = std::atoi(argv[++i]);
     else if (arg == "--steps" && has_value) options.steps = std::atoi(argv[++i]);
@@ -87,7 +90,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, options)) {
     std::fprintf(stderr,
                  "usage: bench_train_step [--task supervised|simclr|moco|byol] [--device cpu|cuda] [--depth 18] [--width 16] [--channels 3] "
-                 "[--size 32] [--batch 128] [--warmup 3] [--steps 10]\n");
+                 "[--size 32] [--gemm KERNEL] [--batch 128] [--warmup 3] [--steps 10]\n");
     return 2;
   }
   try {

@@ -90,6 +90,7 @@ data::DatasetPtr monitor_set(const std::string& name, data::Split split, std::in
 int pretrain(const RunStart<PretrainConfig>& run) {
   const PretrainConfig& config = run.config;
   const Device device = Device::parse(config.loop.device);
+  const GemmPrecision precision(config.loop.precision);
   manual_seed(static_cast<std::uint64_t>(config.loop.seed));
 
   // ---- data: two views of every image ----

@@ -70,6 +70,7 @@ struct LoopConfig {
   std::int64_t checkpoint_every = 200;
   std::int64_t stop_after_steps = 0;
   bool detect_anomaly = false;
+  std::string precision = "fp32";
   template <class F>
   void fields(F& f) {
     f("epochs", epochs, "passes over the training images", at_least(1));
@@ -83,6 +84,9 @@ struct LoopConfig {
       at_least(0));
     f("detect_anomaly", detect_anomaly,
       "on a non-finite loss or gradient, re-run that step checking every op, and name the first to produce one");
+    f("precision", precision,
+      "fp32, or bf16: the CPU GEMMs round their operands to bfloat16 and sum in float (AVX512_BF16 CPUs; "
+      "elsewhere fp32, said once; docs/precision.md)");
   }
 };
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "base/file_write.h"
+#include "cpu/gemm.h"
 #include "tensor/random.h"
 
 namespace nanossl {
@@ -83,6 +84,21 @@ template RunStart<TrainConfig> start_run<TrainConfig>(const std::string&, const 
 template RunStart<PretrainConfig> start_run<PretrainConfig>(const std::string&, const RunOptions&);
 template TrainConfig planned_config<TrainConfig>(const std::string&, const RunOptions&);
 template PretrainConfig planned_config<PretrainConfig>(const std::string&, const RunOptions&);
+
+GemmPrecision::GemmPrecision(const std::string& precision) {
+  if (precision == "fp32") return;
+  if (precision != "bf16") throw std::invalid_argument("[config] precision: expected fp32 or bf16, got '" + precision + "'");
+  if (!cpu::cpu_has_avx512_bf16()) {
+    std::printf("precision bf16: this CPU has no AVX512_BF16; the run stays fp32\n");
+    return;
+  }
+  cpu::set_gemm_kernel(cpu::GemmKernel::avx512_bf16);
+  forced_ = true;
+}
+
+GemmPrecision::~GemmPrecision() {
+  if (forced_) cpu::set_gemm_kernel(cpu::GemmKernel::automatic);
+}
 
 RunCounters restore_run(const nn::LoadedCheckpoint& checkpoint, nn::Module& model, nn::Optimizer& optimizer) {
   nn::check_state_matches(model.state_dict(), checkpoint.model, checkpoint.dir + "/model.safetensors");

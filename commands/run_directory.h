@@ -42,6 +42,21 @@ RunStart<Config> start_run(const std::string& command, const RunOptions& options
 template <class Config>
 Config planned_config(const std::string& command, const RunOptions& options);
 
+// While one lives, the CPU GEMMs run at `precision` ("fp32" or "bf16", LoopConfig):
+// bf16 forces the AVX512_BF16 micro-kernel where the CPU has it and says, where it
+// has not, that the run stays fp32; the automatic kernel is back afterwards (a
+// study runs fp32 probes after a bf16 pretraining in one process).
+class GemmPrecision {
+ public:
+  explicit GemmPrecision(const std::string& precision);
+  ~GemmPrecision();
+  GemmPrecision(const GemmPrecision&) = delete;
+  GemmPrecision& operator=(const GemmPrecision&) = delete;
+
+ private:
+  bool forced_ = false;
+};
+
 // Where a run stands: restored from a checkpoint or zero.
 struct RunCounters {
   std::int64_t step = 0, epoch = 0, position = 0;  // position: next batch within the epoch

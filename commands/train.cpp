@@ -21,6 +21,7 @@ namespace nanossl {
 int train(const RunStart<TrainConfig>& run) {
   const TrainConfig& config = run.config;
   const Device device = Device::parse(config.loop.device);
+  const GemmPrecision precision(config.loop.precision);
   const auto seed = static_cast<std::uint64_t>(config.loop.seed);
   manual_seed(seed);
 

@@ -27,6 +27,10 @@ i64 round_up(i64 a, i64 b) { return ceil_div(a, b) * b; }
 
 }  // namespace
 
+std::int64_t packed_depth(const GemmMicroKernel& kernel, std::int64_t kc) {
+  return kernel.bf16_pairs ? (kc + 1) / 2 : kc;
+}
+
 // ---- the portable packers (declared in gemm_kernel.h) ----
 
 // Row by row, so each source row is read once, front to back (the hardware
@@ -128,7 +132,7 @@ void pack_a(const GemmMicroKernel& kernel, bool trans, const float* A, i64 lda, 
             i64 mc, i64 kc, float alpha, float* dst) {
   const int mr = kernel.mr;
   if (trans) return kernel.pack_copy(A + k0 * lda + i0, lda, kc, mc, mr, alpha, dst);
-  for (i64 ir = 0; ir < mc; ir += mr, dst += kc * mr)
+  for (i64 ir = 0; ir < mc; ir += mr, dst += packed_depth(kernel, kc) * mr)
     kernel.pack_transpose(A + (i0 + ir) * lda + k0, lda, std::min<i64>(mr, mc - ir), kc, mr,
                            alpha, dst);
 }
@@ -138,7 +142,7 @@ void pack_b(const GemmMicroKernel& kernel, bool trans, const float* B, i64 ldb, 
             i64 kc, i64 nc, float* dst) {
   const int nr = kernel.nr;
   if (!trans) return kernel.pack_copy(B + k0 * ldb + j0, ldb, kc, nc, nr, 1.0f, dst);
-  for (i64 jr = 0; jr < nc; jr += nr, dst += kc * nr)
+  for (i64 jr = 0; jr < nc; jr += nr, dst += packed_depth(kernel, kc) * nr)
     kernel.pack_transpose(B + (j0 + jr) * ldb + k0, ldb, std::min<i64>(nr, nc - jr), kc, nr,
                            1.0f, dst);
 }
@@ -170,6 +174,7 @@ class PackBuffer {
 
 thread_local PackBuffer packed_a_buffer;
 thread_local PackBuffer packed_b_buffer;
+thread_local PackBuffer float_b_buffer;  // a bf16 kernel's B panels as the convolution packs them
 
 // ---- the blocked product on one thread ----
 
@@ -194,10 +199,10 @@ void macro_kernel(const GemmMicroKernel& kernel, i64 mc, i64 nc, i64 kc, const f
   alignas(64) float tile[16 * 64];  // largest MR x NR of our kernels
   for (i64 ir = 0; ir < mc; ir += mr) {
     const i64 rows = std::min<i64>(mr, mc - ir);
-    const float* a_panel = a + ir * kc;
+    const float* a_panel = a + ir * packed_depth(kernel, kc);
     for (i64 jr = 0; jr < nc; jr += nr) {
       const i64 cols = std::min<i64>(nr, nc - jr);
-      const float* b_panel = b + jr * kc;
+      const float* b_panel = b + jr * packed_depth(kernel, kc);
       float* c = C + ir * ldc + jr;
       if (rows == mr && cols == nr) {
         kernel.multiply(kc, a_panel, b_panel, beta, c, ldc);
@@ -231,7 +236,11 @@ void gemm_block(const GemmMicroKernel& kernel, const Problem& p, i64 i0, i64 j0,
       const float beta = pc == 0 ? p.beta : 1.0f;
       for (i64 jc = 0; jc < n; jc += nc_step) {
         const i64 nc = std::min(nc_step, n - jc);
-        if (p.b_packer)
+        if (p.b_packer && kernel.bf16_pairs) {  // float panels first, then their pairs
+          float* panels = float_b_buffer.get(round_up(nc, kernel.nr) * kc);
+          (*p.b_packer)(pc, j0 + jc, kc, nc, kernel.nr, panels);
+          kernel.pair_panels(panels, kc, ceil_div(nc, kernel.nr), kernel.nr, b);
+        } else if (p.b_packer)
           (*p.b_packer)(pc, j0 + jc, kc, nc, kernel.nr, b);
         else
           pack_b(kernel, p.trans_b, p.B, p.ldb, pc, j0 + jc, kc, nc, b);
@@ -385,8 +394,23 @@ void set_gemm_kernel(GemmKernel kernel) {
     case GemmKernel::generic:
       forced_kernel.store(&kGenericKernel);
       return;
+    case GemmKernel::avx512_bf16:
+      if (!cpu_has_avx512_bf16()) throw std::runtime_error("[gemm] this CPU has no AVX512_BF16");
+      forced_kernel.store(&gemm_micro_kernel_avx512_bf16());
+      return;
   }
 }
+
+GemmKernel gemm_kernel_named(const std::string& name) {
+  if (name == "automatic") return GemmKernel::automatic;
+  if (name == "avx512") return GemmKernel::avx512;
+  if (name == "avx2") return GemmKernel::avx2;
+  if (name == "generic") return GemmKernel::generic;
+  if (name == "avx512_bf16") return GemmKernel::avx512_bf16;
+  throw std::invalid_argument("[gemm] unknown kernel '" + name + "': expected automatic, avx512, avx2, generic or avx512_bf16");
+}
+
+bool cpu_has_avx512_bf16() { return cpu_has_avx512() && __builtin_cpu_supports("avx512bf16"); }
 
 // __builtin_cpu_supports checks CPUID and that the OS saves the wider registers
 // (XGETBV), so a kernel it allows will not fault.

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace nanossl::cpu {
 
@@ -33,12 +34,18 @@ void gemm_implicit_b(bool trans_a, std::int64_t M, std::int64_t N, std::int64_t 
                      const float* A, std::int64_t lda, const GemmPackB& pack_b, float beta, float* C,
                      std::int64_t ldc);
 
-enum class GemmKernel { automatic, avx512, avx2, generic };
-// Which micro-kernel gemm<float> uses: "avx512", "avx2" or "generic".
+// avx512_bf16: float operands rounded to bfloat16 as they are packed, products
+// summed in float (cpu/gemm_bf16.cpp): twice the multiply rate, at bf16's 8-bit
+// significand. Never chosen automatically: a run asks for it.
+enum class GemmKernel { automatic, avx512, avx2, generic, avx512_bf16 };
+// Which micro-kernel gemm<float> uses: "avx512", "avx2", "generic" or "avx512_bf16".
 const char* gemm_kernel_name();
-// Forces a micro-kernel (tests and benchmarks); throws if the CPU lacks it.
+// Forces a micro-kernel (tests, benchmarks, bf16 runs); throws if the CPU lacks it.
 void set_gemm_kernel(GemmKernel kernel);
+// "automatic", "avx512", "avx2", "generic" or "avx512_bf16"; throws on another name.
+GemmKernel gemm_kernel_named(const std::string& name);
 bool cpu_has_avx512();
+bool cpu_has_avx512_bf16();  // AVX-512 and AVX512_BF16 (Zen 4, Zen 5, Cooper Lake, Sapphire Rapids)
 bool cpu_has_avx2_fma();
 
 }  // namespace nanossl::cpu

@@ -25,6 +25,10 @@ using GemmMultiplyFn = void (*)(std::int64_t kc, const float* a, const float* b,
 using GemmPackFn = void (*)(const float* src, std::int64_t ld, std::int64_t rows_or_kc,
                             std::int64_t kc_or_n, int width, float alpha, float* dst);
 
+// Float panels of `width` columns, kc deep (as GemmPackB writes them), `panels` of
+// them, to the pair panels of a bf16 kernel (gemm_bf16.cpp).
+using GemmPairFn = void (*)(const float* src, std::int64_t kc, std::int64_t panels, int width, float* dst);
+
 struct GemmMicroKernel {
   const char* name;
   int mr;
@@ -32,11 +36,20 @@ struct GemmMicroKernel {
   GemmMultiplyFn multiply;
   GemmPackFn pack_copy;       // (src, ld, kc, n, width, alpha, dst)
   GemmPackFn pack_transpose;  // (src, ld, rows, kc, width, alpha, dst)
+  // bf16 kernels: packed panels hold bf16 pairs of consecutive k in each 4-byte
+  // slot, so a micro-panel is ceil(kc / 2) slots deep (packed_depth), and the
+  // convolution's float panels go through pair_panels.
+  bool bf16_pairs = false;
+  GemmPairFn pair_panels = nullptr;
 };
+
+// Slots per column (or row) of a packed micro-panel kc deep (gemm.cpp).
+std::int64_t packed_depth(const GemmMicroKernel& kernel, std::int64_t kc);
 
 // Defined in gemm_avx512.cpp and gemm_avx2.cpp: use only when the CPU has the ISA.
 const GemmMicroKernel& gemm_micro_kernel_avx512();
 const GemmMicroKernel& gemm_micro_kernel_avx2();
+const GemmMicroKernel& gemm_micro_kernel_avx512_bf16();
 // The portable packers (gemm.cpp) and the 8 x 8 AVX transposer (gemm_avx2.cpp).
 void gemm_pack_copy_generic(const float* src, std::int64_t ld, std::int64_t kc, std::int64_t n,
                             int width, float alpha, float* dst);

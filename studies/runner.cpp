@@ -31,6 +31,12 @@ const char* const kNonSemanticKeys[] = {"// about", "log_every", "checkpoint_eve
 // A pretraining's keys that its method does not read (a SimCLR run ignores moco.*
 // and byol.*), left out of its name: runs named before the keys existed keep their
 // names, and a setting of another method does not split identical runs.
+// Keys whose default is left out of a run's name, so runs named before the key
+// existed keep their names: precision (fp32).
+void drop_default_keys(Json& config) {
+  if (config.contains("precision") && config["precision"] == "fp32") config.erase("precision");
+}
+
 void drop_unused_method_keys(Json& config) {
   if (!config.contains("method") || !config["method"].is_string()) return;
   const std::string method = config["method"].get<std::string>();
@@ -156,6 +162,7 @@ std::string Study::run_dir(const StudyRun<Config>& run) const {
   Json config = config_to_json(run.config);
   for (const char* key : kNonSemanticKeys) config.erase(key);
   drop_unused_method_keys(config);
+  drop_default_keys(config);
   // Encoders are named by their own run's directory name, not by the path they
   // were reached through, so a study moved or spelled differently keeps its names.
   const std::string key = run.command + "\n" + config.dump() + "\n" + fs::path(run.encoder).filename().string() +

@@ -17,11 +17,11 @@ namespace {
 
 StudySettings smoke_settings() { return config_from_json<StudySettings>(load_preset("study-smoke"), "study-smoke"); }
 
-// The name runner.cpp gave a pretraining before the method keys existed.
+// The name runner.cpp gave a pretraining before the method keys (and precision) existed.
 std::string name_before_methods(const std::string& out, const PretrainRun& run) {
   Json config = config_to_json(run.config);
   for (const char* key : {"// about", "log_every", "checkpoint_every", "workers", "stop_after_steps", "detect_anomaly",
-                          "method", "moco", "byol"}) {
+                          "method", "moco", "byol", "precision"}) {
     config.erase(key);
   }
   const std::string key = "pretrain\n" + config.dump() + "\n\n";

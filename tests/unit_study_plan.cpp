@@ -87,5 +87,18 @@ TEST(StudyPlan, AllImagesIsOneRunHoweverAsked) {
             study.run_dir(study.pretrain("shapes", 30000, 60000, "none", 0)));
 }
 
+// precision is semantic (a bf16 run is another run), but its default is left out
+// of a run's name, so fp32 runs keep the names they had before the key existed.
+TEST(StudyPlan, Bf16IsAnotherRunAndFp32KeepsItsName) {
+  nanossl::testing::TempDir dir;
+  StudySettings settings = quick_settings();
+  const std::string fp32 = Study(dir.path, settings, false).run_dir(Study(dir.path, settings, false).pretrain("shapes", 0, 60000, "none", 0));
+  PretrainRun run = Study(dir.path, settings, false).pretrain("shapes", 0, 60000, "none", 0);
+  Json without = config_to_json(run.config);
+  ASSERT_TRUE(without.contains("precision"));
+  run.config.loop.precision = "bf16";
+  EXPECT_NE(Study(dir.path, settings, false).run_dir(run), fp32);
+}
+
 }  // namespace
 }  // namespace nanossl
