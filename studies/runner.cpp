@@ -324,7 +324,7 @@ PretrainRun Study::pretrain(const std::string& dataset, std::int64_t images, std
   if (images >= dataset_size) images = 0;
   const std::int64_t used = images > 0 ? images : dataset_size;
   if (steps <= 0) steps = section.run.steps;
-  const std::int64_t epochs = epochs_for(steps, c.loop.batch_size, used);
+  const std::int64_t epochs = std::max(epochs_for(steps, c.loop.batch_size, used), section.run.min_epochs);
   c.dataset = dataset;
   c.images = images;
   c.corruption = corruption;
@@ -352,7 +352,7 @@ TrainRun Study::labelled_run(const std::string& command, const RunSection& secti
   c.loop.workers = settings_.workers;
   const std::int64_t used = labels > 0 ? labels : dataset_size;
   const std::int64_t batch = std::min(c.loop.batch_size, used);
-  const std::int64_t epochs = epochs_for(section.steps, batch, used);
+  const std::int64_t epochs = std::max(epochs_for(section.steps, batch, used), section.min_epochs);
   c.dataset = dataset;
   c.labels = labels == dataset_size ? 0 : labels;
   c.loop.seed = seed;

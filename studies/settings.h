@@ -17,11 +17,15 @@ struct RunSection {
   std::string preset;
   std::int64_t steps = 0;
   Json set = Json::object();
+  std::int64_t min_epochs = 0;
   template <class F>
   void fields(F& f) {
     f("preset", preset, "the command preset (a name in presets/ or a file)");
     f("steps", steps, "optimizer steps of every such run; epochs follow from the number of images", at_least(1));
     f("set", set, "keys of the command preset changed for the study (dotted keys)");
+    f("min_epochs", min_epochs,
+      "at least this many epochs, however few `steps` make of a large set (0: the steps alone decide)",
+      at_least(0));
   }
 };
 

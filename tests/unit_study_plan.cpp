@@ -87,6 +87,19 @@ TEST(StudyPlan, AllImagesIsOneRunHoweverAsked) {
             study.run_dir(study.pretrain("shapes", 30000, 60000, "none", 0)));
 }
 
+// min_epochs lengthens only the runs whose steps make fewer epochs: all 60,000
+// labels (one epoch of 600 steps) train for 3, 320 labels keep their 300 epochs.
+TEST(StudyPlan, MinEpochsLengthensOnlyTheLargeLabelledSets) {
+  nanossl::testing::TempDir dir;
+  StudySettings settings = quick_settings();
+  settings.supervised.min_epochs = 3;
+  const Study study(dir.path, settings, false);
+  EXPECT_EQ(study.supervised("shapes", 60000, 60000, "none", 0).config.loop.epochs, 3);
+  EXPECT_EQ(study.supervised("shapes", 320, 60000, "none", 0).config.loop.epochs, 300);
+  settings.supervised.min_epochs = 0;
+  EXPECT_EQ(Study(dir.path, settings, false).supervised("shapes", 60000, 60000, "none", 0).config.loop.epochs, 1);
+}
+
 // precision is semantic (a bf16 run is another run), but its default is left out
 // of a run's name, so fp32 runs keep the names they had before the key existed.
 TEST(StudyPlan, Bf16IsAnotherRunAndFp32KeepsItsName) {
