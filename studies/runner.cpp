@@ -31,18 +31,18 @@ const char* const kNonSemanticKeys[] = {"// about", "log_every", "checkpoint_eve
 // A pretraining's keys that its method does not read (a SimCLR run ignores moco.*
 // and byol.*), left out of its name: runs named before the keys existed keep their
 // names, and a setting of another method does not split identical runs.
-// Keys whose default is left out of a run's name, so runs named before the key
-// existed keep their names: precision (fp32).
-void drop_default_keys(Json& config) {
-  if (config.contains("precision") && config["precision"] == "fp32") config.erase("precision");
-}
-
 void drop_unused_method_keys(Json& config) {
   if (!config.contains("method") || !config["method"].is_string()) return;
   const std::string method = config["method"].get<std::string>();
   if (method != "moco") config.erase("moco");
   if (method != "byol") config.erase("byol");
   if (method == "simclr") config.erase("method");
+}
+
+// Keys whose default is left out of a run's name, so runs named before the key
+// existed keep their names: precision (fp32).
+void drop_default_keys(Json& config) {
+  if (config.contains("precision") && config["precision"] == "fp32") config.erase("precision");
 }
 
 std::uint64_t fnv1a(const std::string& text) {
