@@ -12,10 +12,7 @@ out="${1%/}"
 dest="${2%/}"
 [ -f "$out/study.json" ] || { echo "keep_results: $out/study.json not found: not a study directory" >&2; exit 1; }
 mkdir -p "$dest"
-# Everything but checkpoints, the lock of a study writing there and the planner's scratch.
-(cd "$out" && find . -type f ! -path '*/checkpoints/*' ! -name '.lock' ! -path './.plan/*' -print0) |
-  while IFS= read -r -d '' file; do
-    mkdir -p "$dest/$(dirname "$file")"
-    cp -p "$out/$file" "$dest/$file"
-  done
+# Everything but checkpoints, the locks of runs and studies writing there, and the
+# planner's scratch.
+tar -C "$out" --exclude='./runs/*/checkpoints' --exclude='.lock' --exclude='./.plan' -cf - . | tar -C "$dest" -xf -
 echo "kept $(find "$dest" -type f | wc -l) files, $(du -sh "$dest" | cut -f1), in $dest"
