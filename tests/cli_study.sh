@@ -98,7 +98,9 @@ echo "the study directory keeps its own presets"
 # an evaluation removed from the copy is run again, and its encoder, whose weights
 # were not kept, is trained again first (once), numbered in the planned count.
 "$keep_results" "$work/b" "$work/kept" > "$work/kept.log"
-if find "$work/kept" -path '*/checkpoints/*' | grep -q .; then echo "keep_results copied checkpoints" >&2; exit 1; fi
+if find "$work/kept" -path '*/checkpoints/*' -o -path '*/features/*' | grep -q .; then
+  echo "keep_results copied checkpoints or cached features" >&2; exit 1
+fi
 "$nanossl" "${study[@]}" --out "$work/kept" > "$work/kept1.log"
 grep -q 'done: 0 runs now' "$work/kept1.log"
 # A probe of one pretrained encoder (not a concatenation of two).
