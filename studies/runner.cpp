@@ -220,15 +220,14 @@ void Study::add_to_plan(PlannedRun run) {
 template <class Config>
 std::optional<Json> Study::result(const StudyRun<Config>& run) {
   const std::string dir = run_dir(run);
+  const bool finished = fs::exists(fs::path(dir) / "result.json");
   // An evaluation about to start needs its encoders' weights (a planner counts them);
   // one resuming from its own checkpoint does not.
-  if ((run_missing_ || planning_) && !fs::exists(fs::path(dir) / "result.json") && nn::list_checkpoints(dir).empty()) {
+  if ((run_missing_ || planning_) && !finished && nn::list_checkpoints(dir).empty()) {
     restore_weights(run.encoder);
     restore_weights(run.encoder2);
   }
-  if (planning_ && !fs::exists(fs::path(dir) / "result.json")) {
-    add_to_plan({dir, run.command, config_to_json(run.config), run.encoder, run.encoder2});
-  }
+  if (planning_ && !finished) add_to_plan({dir, run.command, config_to_json(run.config), run.encoder, run.encoder2});
   auto result = result_in(dir, run.command, run.what,
                           [&](const std::string& d, bool resume) { execute(run, d, resume); });
   if (result && run.command == "pretrain") {
